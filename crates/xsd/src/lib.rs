@@ -1,0 +1,1 @@
+//! Structure checks from the official invoice XML Schemas (work in progress).
