@@ -1,3 +1,26 @@
-//! EN 16931 invoice model, calculation, UBL 2.1 and CII D16B reading and writing (pure, no I/O).
+//! EN 16931 invoice model, calculation, and UBL 2.1 / CII D16B reading and writing.
 //!
-//! Work in progress: see ARCHITECTURE.md for what this crate will hold.
+//! This crate is pure: it does no I/O, no async, no logging and no network
+//! access. It does not validate business rules (that is `faktura-validate`)
+//! nor package PDFs (that is `faktura-pdf`); it models, computes, reads and
+//! writes.
+//!
+//! # Security
+//! Readers take untrusted bytes. They refuse any DOCTYPE (so no entity or DTD
+//! is ever expanded), bound the input size, the node count and the nesting
+//! depth, and never panic. Nothing here prints invoice content in logs; the
+//! `Debug` output of the model is the invoice itself, so do not log it where
+//! invoice data must not go.
+
+#![forbid(unsafe_code)]
+
+mod codelists_data;
+pub mod codes;
+mod error;
+pub mod model;
+pub mod types;
+
+pub use codes::{CountryCode, CurrencyCode, InvoiceTypeCode, UnitCode, VatCategory};
+pub use error::{Error, ValueError};
+pub use model::Invoice;
+pub use types::{Amount, Date, Identifier, Percentage, Quantity, UnitPrice};
