@@ -1,0 +1,476 @@
+//! Simple types: the XSD built-in types these schemas use, checked lexically, and the
+//! restriction facets they apply (enumeration and the length facets).
+
+/// Whitespace handling of a built-in type (XSD `whiteSpace` facet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WhiteSpace {
+    Preserve,
+    Replace,
+    Collapse,
+}
+
+/// The XSD built-in simple types supported; any other built-in fails schema compilation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Builtin {
+    AnySimpleType,
+    String,
+    NormalizedString,
+    Token,
+    Language,
+    Id,
+    AnyUri,
+    Decimal,
+    Integer,
+    Boolean,
+    Date,
+    DateTime,
+    Time,
+    Base64Binary,
+}
+
+impl Builtin {
+    /// The built-in named `local` in the XML Schema namespace, if supported.
+    pub(crate) fn from_name(local: &str) -> Option<Self> {
+        Some(match local {
+            "anySimpleType" => Self::AnySimpleType,
+            "string" => Self::String,
+            "normalizedString" => Self::NormalizedString,
+            "token" => Self::Token,
+            "language" => Self::Language,
+            "ID" => Self::Id,
+            "anyURI" => Self::AnyUri,
+            "decimal" => Self::Decimal,
+            "integer" => Self::Integer,
+            "boolean" => Self::Boolean,
+            "date" => Self::Date,
+            "dateTime" => Self::DateTime,
+            "time" => Self::Time,
+            "base64Binary" => Self::Base64Binary,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::AnySimpleType => "anySimpleType",
+            Self::String => "string",
+            Self::NormalizedString => "normalizedString",
+            Self::Token => "token",
+            Self::Language => "language",
+            Self::Id => "ID",
+            Self::AnyUri => "anyURI",
+            Self::Decimal => "decimal",
+            Self::Integer => "integer",
+            Self::Boolean => "boolean",
+            Self::Date => "date",
+            Self::DateTime => "dateTime",
+            Self::Time => "time",
+            Self::Base64Binary => "base64Binary",
+        }
+    }
+
+    fn white_space(self) -> WhiteSpace {
+        match self {
+            Self::String | Self::AnySimpleType => WhiteSpace::Preserve,
+            Self::NormalizedString => WhiteSpace::Replace,
+            _ => WhiteSpace::Collapse,
+        }
+    }
+
+    /// Whether length facets count characters (string family) rather than octets or digits.
+    pub(crate) fn is_string_like(self) -> bool {
+        matches!(
+            self,
+            Self::String
+                | Self::NormalizedString
+                | Self::Token
+                | Self::Language
+                | Self::Id
+                | Self::AnyUri
+        )
+    }
+}
+
+/// Facets one restriction step adds; a value must satisfy every step of its derivation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Facets {
+    pub(crate) enumeration: Option<Vec<String>>,
+    pub(crate) length: Option<usize>,
+    pub(crate) min_length: Option<usize>,
+    pub(crate) max_length: Option<usize>,
+}
+
+/// A simple type: a built-in base plus the facet layers of each restriction step.
+#[derive(Debug, Clone)]
+pub(crate) struct SimpleType {
+    /// Name for messages (prefix-free `Name` or the built-in's name).
+    pub(crate) name: String,
+    pub(crate) builtin: Builtin,
+    pub(crate) layers: Vec<Facets>,
+}
+
+impl SimpleType {
+    /// The built-in type itself, with no facets.
+    pub(crate) fn builtin(b: Builtin) -> Self {
+        Self {
+            name: format!("xsd:{}", b.name()),
+            builtin: b,
+            layers: Vec::new(),
+        }
+    }
+
+    /// Checks a raw text value; on failure says what is wrong in plain words.
+    pub(crate) fn check(&self, raw: &str) -> Result<(), String> {
+        let value = normalize(raw, self.builtin.white_space());
+        check_lexical(self.builtin, &value)?;
+        for f in &self.layers {
+            let len = value.chars().count();
+            if let Some(n) = f.length {
+                if len != n {
+                    return Err(format!(
+                        "'{}' has {len} characters; type {} requires exactly {n}",
+                        shorten(&value),
+                        self.name
+                    ));
+                }
+            }
+            if let Some(n) = f.min_length {
+                if len < n {
+                    return Err(format!(
+                        "'{}' has {len} characters; type {} requires at least {n}",
+                        shorten(&value),
+                        self.name
+                    ));
+                }
+            }
+            if let Some(n) = f.max_length {
+                if len > n {
+                    return Err(format!(
+                        "'{}' has {len} characters; type {} allows at most {n}",
+                        shorten(&value),
+                        self.name
+                    ));
+                }
+            }
+            if let Some(list) = &f.enumeration {
+                if !list.contains(&value) {
+                    return Err(format!(
+                        "'{}' is not one of the values type {} allows ({})",
+                        shorten(&value),
+                        self.name,
+                        shorten(&list.join(", "))
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `a` and `b` are the same value of this type (used for `fixed`).
+    pub(crate) fn same_value(&self, a: &str, b: &str) -> bool {
+        let ws = self.builtin.white_space();
+        normalize(a, ws) == normalize(b, ws)
+    }
+}
+
+/// Cuts long values in messages so that a finding stays readable.
+pub(crate) fn shorten(s: &str) -> String {
+    const MAX: usize = 80;
+    if s.chars().count() <= MAX {
+        s.to_owned()
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!("{head}…")
+    }
+}
+
+fn normalize(raw: &str, ws: WhiteSpace) -> String {
+    match ws {
+        WhiteSpace::Preserve => raw.to_owned(),
+        WhiteSpace::Replace => raw
+            .chars()
+            .map(|c| {
+                if matches!(c, '\t' | '\n' | '\r') {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect(),
+        WhiteSpace::Collapse => {
+            let mut out = String::with_capacity(raw.len());
+            for part in raw.split([' ', '\t', '\n', '\r']).filter(|p| !p.is_empty()) {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(part);
+            }
+            out
+        }
+    }
+}
+
+fn check_lexical(b: Builtin, v: &str) -> Result<(), String> {
+    let ok = match b {
+        Builtin::AnySimpleType
+        | Builtin::String
+        | Builtin::NormalizedString
+        | Builtin::Token
+        | Builtin::AnyUri => true,
+        Builtin::Language => is_language(v),
+        Builtin::Id => is_ncname(v),
+        Builtin::Decimal => is_decimal(v),
+        Builtin::Integer => is_integer(v),
+        Builtin::Boolean => matches!(v, "true" | "false" | "1" | "0"),
+        Builtin::Date => parse_date(v).is_some_and(parse_tz),
+        Builtin::DateTime => parse_date(v)
+            .and_then(|rest| rest.strip_prefix('T'))
+            .and_then(parse_time)
+            .is_some_and(parse_tz),
+        Builtin::Time => parse_time(v).is_some_and(parse_tz),
+        Builtin::Base64Binary => is_base64(v),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{}' is not a valid {}{}",
+            shorten(v),
+            b.name(),
+            hint(b)
+        ))
+    }
+}
+
+fn hint(b: Builtin) -> &'static str {
+    match b {
+        Builtin::Decimal => " (write digits with an optional sign and a dot, e.g. 1234.50)",
+        Builtin::Integer => " (write digits with an optional sign)",
+        Builtin::Boolean => " (write true or false)",
+        Builtin::Date => " (write YYYY-MM-DD, e.g. 2024-03-31)",
+        Builtin::DateTime => " (write YYYY-MM-DDThh:mm:ss, e.g. 2024-03-31T12:00:00)",
+        Builtin::Time => " (write hh:mm:ss)",
+        Builtin::Base64Binary => " (the content must be Base64 encoded)",
+        Builtin::Language => " (write a language tag such as de or en-GB)",
+        Builtin::Id => {
+            " (an identifier must start with a letter or _ and contain no spaces or colons)"
+        }
+        _ => "",
+    }
+}
+
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit())
+}
+
+fn is_decimal(v: &str) -> bool {
+    let s = v.strip_prefix(['+', '-']).unwrap_or(v);
+    match s.split_once('.') {
+        None => all_digits(s),
+        Some((i, f)) => {
+            (i.is_empty() || all_digits(i))
+                && (f.is_empty() || all_digits(f))
+                && !(i.is_empty() && f.is_empty())
+        }
+    }
+}
+
+fn is_integer(v: &str) -> bool {
+    all_digits(v.strip_prefix(['+', '-']).unwrap_or(v))
+}
+
+fn is_language(v: &str) -> bool {
+    let mut parts = v.split('-');
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| (1..=8).contains(&p.len()) && p.bytes().all(|c| c.is_ascii_alphabetic()));
+    first_ok
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|c| c.is_ascii_alphanumeric()))
+}
+
+fn is_ncname(v: &str) -> bool {
+    let mut chars = v.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    (first.is_alphabetic() || first == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '\u{B7}'))
+}
+
+/// Parses `-?YYYY-MM-DD` and returns the rest of the string.
+fn parse_date(v: &str) -> Option<&str> {
+    let s = v.strip_prefix('-').unwrap_or(v);
+    let year_len = s.bytes().take_while(u8::is_ascii_digit).count();
+    if year_len < 4 || (year_len > 4 && s.starts_with('0')) {
+        return None;
+    }
+    let (year_s, rest) = s.split_at_checked(year_len)?;
+    let rest = rest.strip_prefix('-')?;
+    let month = two_digits(rest)?;
+    let rest = rest.get(2..)?.strip_prefix('-')?;
+    let day = two_digits(rest)?;
+    let rest = rest.get(2..)?;
+    // Year 0000 does not exist in XSD 1.0.
+    if year_s.bytes().all(|c| c == b'0') {
+        return None;
+    }
+    let year_mod_400 = year_s
+        .bytes()
+        .fold(0u32, |acc, c| (acc * 10 + u32::from(c - b'0')) % 400);
+    let leap = year_mod_400 % 4 == 0 && (year_mod_400 % 100 != 0 || year_mod_400 == 0);
+    let max_day = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (1..=max_day).contains(&day).then_some(rest)
+}
+
+/// Parses `hh:mm:ss(.s+)?` and returns the rest of the string.
+fn parse_time(v: &str) -> Option<&str> {
+    let hour = two_digits(v)?;
+    let rest = v.get(2..)?.strip_prefix(':')?;
+    let minute = two_digits(rest)?;
+    let rest = rest.get(2..)?.strip_prefix(':')?;
+    let second = two_digits(rest)?;
+    let mut rest = rest.get(2..)?;
+    let mut fraction_nonzero = false;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        fraction_nonzero = frac.bytes().take(n).any(|c| c != b'0');
+        rest = frac.get(n..)?;
+    }
+    let valid = if hour == 24 {
+        minute == 0 && second == 0 && !fraction_nonzero
+    } else {
+        hour < 24 && minute < 60 && second < 60
+    };
+    valid.then_some(rest)
+}
+
+/// Whether `v` is empty or a valid time zone (`Z`, `+hh:mm`, `-hh:mm`).
+fn parse_tz(v: &str) -> bool {
+    if v.is_empty() || v == "Z" {
+        return true;
+    }
+    let Some(rest) = v.strip_prefix(['+', '-']) else {
+        return false;
+    };
+    if rest.len() != 5 {
+        return false;
+    }
+    let (Some(h), Some(m)) = (two_digits(rest), rest.get(3..).and_then(two_digits)) else {
+        return false;
+    };
+    rest.get(2..3) == Some(":") && (h < 14 && m < 60 || h == 14 && m == 0)
+}
+
+fn two_digits(s: &str) -> Option<u32> {
+    let d = s.get(..2)?;
+    if !all_digits(d) {
+        return None;
+    }
+    d.parse().ok()
+}
+
+/// XSD base64Binary: groups of four Base64 characters, whitespace allowed, canonical padding.
+fn is_base64(v: &str) -> bool {
+    let chars: Vec<u8> = v.bytes().filter(|c| *c != b' ').collect();
+    if chars.len() % 4 != 0 {
+        return false;
+    }
+    let pad = chars.iter().rev().take_while(|c| **c == b'=').count();
+    if pad > 2 {
+        return false;
+    }
+    let body_len = chars.len() - pad;
+    let Some(body) = chars.get(..body_len) else {
+        return false;
+    };
+    if !body
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+    {
+        return false;
+    }
+    let last = body.last().copied();
+    match (pad, last) {
+        (0, _) => true,
+        (1, Some(c)) => b"AEIMQUYcgkosw048".contains(&c),
+        (2, Some(c)) => b"AQgw".contains(&c),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals() {
+        for ok in ["1", "-1.5", "+.5", "1.", "0001.000"] {
+            assert!(is_decimal(ok), "{ok}");
+        }
+        for bad in ["", ".", "1,5", "1e3", "--1", "1.2.3", " 1"] {
+            assert!(!is_decimal(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates() {
+        let d = SimpleType::builtin(Builtin::Date);
+        for ok in [
+            "2024-02-29",
+            "2023-12-31Z",
+            "2023-01-01+01:00",
+            " 2023-01-01 ",
+        ] {
+            assert!(d.check(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "2023-02-29",
+            "2023-13-01",
+            "20230101",
+            "2023-1-01",
+            "0000-01-01",
+            "2023-01-01+15:00",
+        ] {
+            assert!(d.check(bad).is_err(), "{bad}");
+        }
+        let dt = SimpleType::builtin(Builtin::DateTime);
+        assert!(dt.check("2024-01-01T24:00:00").is_ok());
+        assert!(dt.check("2024-01-01T24:00:01").is_err());
+        assert!(dt.check("2024-01-01T10:00:00.5Z").is_ok());
+        assert!(dt.check("2024-01-01").is_err());
+    }
+
+    #[test]
+    fn base64() {
+        assert!(is_base64("QUJD"));
+        assert!(is_base64("QUI="));
+        assert!(is_base64("QQ=="));
+        assert!(is_base64(""));
+        assert!(!is_base64("QUJ"));
+        assert!(!is_base64("Q==="));
+        assert!(!is_base64("QR=="));
+    }
+
+    #[test]
+    fn facets_and_whitespace() {
+        let t = SimpleType {
+            name: "Code".to_owned(),
+            builtin: Builtin::Token,
+            layers: vec![Facets {
+                enumeration: Some(vec!["A B".to_owned()]),
+                ..Facets::default()
+            }],
+        };
+        assert!(t.check("  A \n B ").is_ok());
+        assert!(t.check("AB").is_err());
+    }
+}
