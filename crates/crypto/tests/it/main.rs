@@ -1,0 +1,3 @@
+//! Integration tests of faktura-crypto through its public API only.
+
+mod redaction;
