@@ -511,6 +511,7 @@ fn prefixed(scope: Node<'_, '_>, ns: &str, local: &str) -> String {
     match scope.lookup_prefix(ns) {
         Some(p) if !p.is_empty() => format!("{p}:{local}"),
         Some(_) => local.to_owned(),
+        None if scope.lookup_namespace_uri(None) == Some(ns) => local.to_owned(),
         None => format!("{{{ns}}}{local}"),
     }
 }
