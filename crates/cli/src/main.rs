@@ -25,6 +25,10 @@ enum Command {
     Validate(cmd::validate::Args),
     /// Convert an invoice between syntaxes and specifications.
     Convert(cmd::convert::Args),
+    /// Render invoice XML as a Factur-X / ZUGFeRD PDF/A-3 (or a readable PDF).
+    Render(cmd::render::Args),
+    /// Print or write the invoice XML embedded in a Factur-X / ZUGFeRD PDF.
+    Extract(cmd::extract::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +36,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Convert(args) => cmd::convert::run(args),
+        Command::Render(args) => cmd::render::run(args),
+        Command::Extract(args) => cmd::extract::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,6 @@
 //! One module per subcommand; each exposes `Args` (clap) and `run`.
 
 pub(crate) mod convert;
+pub(crate) mod extract;
+pub(crate) mod render;
 pub(crate) mod validate;
