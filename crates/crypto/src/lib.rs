@@ -63,6 +63,8 @@ mod codec;
 mod credentials;
 mod envelope;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod keys;
 mod password;
 mod primitive;
