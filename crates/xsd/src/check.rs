@@ -90,7 +90,7 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
         let Some(decl) = schema.element(id) else {
             return;
         };
-        let name = qname(node);
+        let name = Name(node);
         let nil = match node.attribute((XSI, "nil")).map(str::trim) {
             None => false,
             Some(v @ ("true" | "1" | "false" | "0")) => {
@@ -117,7 +117,7 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
             TypeRef::Simple(sid) => {
                 for a in node.attributes() {
                     if a.namespace() == Some(XSI) {
-                        self.xsi_attr(node, &name, a.name());
+                        self.xsi_attr(node, name, a.name());
                     } else {
                         self.report(
                             node,
@@ -129,10 +129,10 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
                     }
                 }
                 if nil {
-                    self.expect_nil_empty(node, &name);
+                    self.expect_nil_empty(node, name);
                     return;
                 }
-                self.text_only(node, &name, sid);
+                self.text_only(node, name, sid);
             }
             TypeRef::Complex(cid) => {
                 let Some(ct) = schema.complex_type(cid) else {
@@ -148,9 +148,9 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
                     );
                     return;
                 }
-                self.attributes(node, &name, ct);
+                self.attributes(node, name, ct);
                 if nil {
-                    self.expect_nil_empty(node, &name);
+                    self.expect_nil_empty(node, name);
                     return;
                 }
                 match &ct.content {
@@ -160,14 +160,14 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
                             self.report(node, format!("{name} must be empty; remove its content"));
                         }
                     }
-                    Content::Simple(sid) => self.text_only(node, &name, *sid),
-                    Content::Elements(p) => self.children(node, &name, ct, p, stack),
+                    Content::Simple(sid) => self.text_only(node, name, *sid),
+                    Content::Elements(p) => self.children(node, name, ct, p, stack),
                 }
             }
         }
     }
 
-    fn expect_nil_empty(&mut self, node: Node<'a, 'i>, name: &str) {
+    fn expect_nil_empty(&mut self, node: Node<'a, 'i>, name: Name<'_, '_>) {
         if node
             .children()
             .any(|c| c.is_element() || (c.is_text() && !c.text().unwrap_or("").is_empty()))
@@ -176,7 +176,7 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
         }
     }
 
-    fn xsi_attr(&mut self, node: Node<'a, 'i>, name: &str, local: &str) {
+    fn xsi_attr(&mut self, node: Node<'a, 'i>, name: Name<'_, '_>, local: &str) {
         match local {
             "nil" | "schemaLocation" | "noNamespaceSchemaLocation" => {}
             "type" => self.report(
@@ -187,7 +187,7 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
         }
     }
 
-    fn text_only(&mut self, node: Node<'a, 'i>, name: &str, sid: crate::model::SimpleId) {
+    fn text_only(&mut self, node: Node<'a, 'i>, name: Name<'_, '_>, sid: crate::model::SimpleId) {
         if let Some(child) = node.children().find(Node::is_element) {
             self.report(
                 child,
@@ -198,11 +198,19 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
             );
             return;
         }
-        let text: String = node
+        let mut texts = node
             .children()
             .filter(Node::is_text)
-            .filter_map(|t| t.text())
-            .collect();
+            .filter_map(|t| t.text());
+        let first = texts.next().unwrap_or("");
+        let text: std::borrow::Cow<'_, str> = match texts.next() {
+            None => first.into(),
+            Some(second) => {
+                let mut all = format!("{first}{second}");
+                all.extend(texts);
+                all.into()
+            }
+        };
         if let Some(st) = self.schema.simple_type(sid) {
             if let Err(why) = st.check(&text) {
                 self.report(node, format!("the value of {name} is invalid: {why}"));
@@ -210,7 +218,7 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
         }
     }
 
-    fn attributes(&mut self, node: Node<'a, 'i>, name: &str, ct: &ComplexType) {
+    fn attributes(&mut self, node: Node<'a, 'i>, name: Name<'_, '_>, ct: &ComplexType) {
         for a in node.attributes() {
             let ns = a.namespace().unwrap_or("");
             if ns == XSI {
@@ -283,7 +291,7 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
     fn children(
         &mut self,
         node: Node<'a, 'i>,
-        name: &str,
+        name: Name<'_, '_>,
         ct: &ComplexType,
         p: &Particle,
         stack: &mut Vec<Work<'a, 'i>>,
@@ -498,8 +506,10 @@ impl<'s> Matcher<'s, '_, '_, '_> {
 fn has_text(node: Node<'_, '_>) -> bool {
     node.children().any(|c| {
         c.is_text()
-            && c.text()
-                .is_some_and(|t| !t.trim_matches([' ', '\t', '\n', '\r']).is_empty())
+            && c.text().is_some_and(|t| {
+                t.bytes()
+                    .any(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            })
     })
 }
 
@@ -554,4 +564,14 @@ pub(crate) fn xpath(node: Node<'_, '_>) -> String {
     }
     parts.reverse();
     parts.concat()
+}
+
+/// An element's name for messages, formatted only when a message is actually written.
+#[derive(Clone, Copy)]
+struct Name<'a, 'i>(Node<'a, 'i>);
+
+impl std::fmt::Display for Name<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&qname(self.0))
+    }
 }
