@@ -471,6 +471,39 @@ impl Keyring {
         Ok(())
     }
 
+    /// Seals an instance-wide secret (e.g. the audit checkpoint signing key)
+    /// under a subkey of the current KEK, bound to `name`. After a rotation,
+    /// open and seal again to move it to the new KEK version.
+    pub fn seal_instance_secret(
+        &self,
+        name: &str,
+        secret: &SecretBytes,
+        rng: &dyn SecureRng,
+    ) -> Result<Vec<u8>> {
+        let (version, kek) = self.current()?;
+        let key = derive_key(kek, INSTANCE_SECRET_LABEL)?;
+        envelope::seal(
+            &key,
+            version.0,
+            INSTANCE_SECRET_LABEL,
+            &instance_aad(name),
+            secret.expose_secret(),
+            rng,
+        )
+    }
+
+    /// Opens what [`Self::seal_instance_secret`] sealed under any loaded KEK version.
+    pub fn open_instance_secret(&self, name: &str, sealed: &[u8]) -> Result<SecretBytes> {
+        let version = KekVersion(envelope::envelope_key_version(sealed)?);
+        let kek = self.keks.get(&version).ok_or(Error::UnknownKeyVersion {
+            what: "key-encryption key",
+            version: version.0,
+        })?;
+        let key = derive_key(kek, INSTANCE_SECRET_LABEL)?;
+        envelope::open(&key, INSTANCE_SECRET_LABEL, &instance_aad(name), sealed)
+            .map(SecretBytes::new)
+    }
+
     /// Re-keying: a new share set for the same root key. Store the new
     /// record in place of the old one; the old shares then stop working.
     pub fn rekey(
@@ -479,6 +512,16 @@ impl Keyring {
         rng: &dyn SecureRng,
     ) -> Result<(Vec<Share>, ShareSetRecord)> {
         split_root_key(&self.root, params, rng)
+    }
+}
+
+const INSTANCE_SECRET_LABEL: &[u8] = b"instance-secret";
+
+fn instance_aad(name: &str) -> RecordAad<'_> {
+    RecordAad {
+        table: "instance_secret",
+        row_id: name,
+        company_id: "",
     }
 }
 
@@ -769,6 +812,38 @@ mod tests {
         assert!(RecordKeys::new(vec![a, b]).is_err());
         assert!(CompanyId::new("").is_err());
         assert!(CompanyId::new("a b").is_err());
+    }
+
+    #[test]
+    fn instance_secrets_survive_rotation_and_bind_their_name() {
+        let rng = SeededRng::new(4);
+        let (mut ring, _) = Keyring::create(RootKey::generate(&rng).unwrap(), &rng).unwrap();
+        let secret = SecretBytes::new(b"ed25519 seed".to_vec());
+        let sealed = ring
+            .seal_instance_secret("audit.signing", &secret, &rng)
+            .unwrap();
+        assert_eq!(
+            ring.open_instance_secret("audit.signing", &sealed).unwrap(),
+            secret
+        );
+        assert!(matches!(
+            ring.open_instance_secret("other", &sealed),
+            Err(Error::Decrypt)
+        ));
+        ring.rotate(&rng).unwrap();
+        assert_eq!(
+            ring.open_instance_secret("audit.signing", &sealed).unwrap(),
+            secret
+        );
+        let resealed = ring
+            .seal_instance_secret("audit.signing", &secret, &rng)
+            .unwrap();
+        assert_eq!(envelope::envelope_key_version(&resealed).unwrap(), 2);
+        assert_eq!(
+            ring.open_instance_secret("audit.signing", &resealed)
+                .unwrap(),
+            secret
+        );
     }
 
     proptest! {
