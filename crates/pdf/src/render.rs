@@ -480,7 +480,8 @@ fn table_header(f: &mut Flow<'_>, l: &Labels) {
     f.text(C_PRICE, ty, SIZE, true, white, Align::Right, l.price);
     f.text(C_VAT, ty, SIZE, true, white, Align::Right, l.vat);
     f.text(C_AMOUNT, ty, SIZE, true, white, Align::Right, l.amount);
-    f.y += ROW + 8.0;
+    // First row's baseline sits a full row below the header band.
+    f.y += ROW + 4.0 + 12.0;
 }
 
 fn unit_label(code: &str) -> &str {
@@ -577,19 +578,19 @@ fn vat_and_totals(f: &mut Flow<'_>, view: &InvoiceView, l: &Labels) {
     let cur = view.currency.as_str();
     let t = &view.totals;
     let mut rows: Vec<(&str, &str, bool)> = Vec::new();
-    if !t.lines.is_empty() && (!t.allowances.is_empty() || !t.charges.is_empty()) {
+    if !t.lines.is_empty() && (!is_zero(&t.allowances) || !is_zero(&t.charges)) {
         rows.push((l.total_lines, &t.lines, false));
     }
-    if !t.allowances.is_empty() {
+    if !is_zero(&t.allowances) {
         rows.push((l.allowances, &t.allowances, false));
     }
-    if !t.charges.is_empty() {
+    if !is_zero(&t.charges) {
         rows.push((l.charges, &t.charges, false));
     }
     rows.push((l.total_net, &t.net, false));
     rows.push((l.total_vat, &t.vat, false));
     rows.push((l.total_gross, &t.gross, true));
-    if !t.prepaid.is_empty() && !t.prepaid.trim_start_matches(['0', '.']).is_empty() {
+    if !is_zero(&t.prepaid) {
         rows.push((l.prepaid, &t.prepaid, false));
     }
     rows.push((l.due_amount, &t.due, true));
@@ -657,6 +658,15 @@ fn vat_and_totals(f: &mut Flow<'_>, view: &InvoiceView, l: &Labels) {
     f.y = y.max(ty) + 20.0;
 }
 
+/// Whether an amount is absent or zero (`""`, `0`, `0.00`).
+fn is_zero(amount: &str) -> bool {
+    amount
+        .trim()
+        .trim_start_matches(['-', '+'])
+        .chars()
+        .all(|c| c == '0' || c == '.')
+}
+
 fn payment(f: &mut Flow<'_>, view: &InvoiceView, l: &Labels) {
     let p = &view.payment;
     let mut rows: Vec<(&str, String)> = Vec::new();
@@ -719,7 +729,7 @@ fn payment(f: &mut Flow<'_>, view: &InvoiceView, l: &Labels) {
         }
         f.page().ops.push(Op::Modules { rects });
         f.text(
-            RIGHT - qr_size / 2.0 + f.fonts.width(l.scan, false, 6.5) / 2.0,
+            RIGHT,
             y0 + qr_size + 8.0,
             6.5,
             false,
