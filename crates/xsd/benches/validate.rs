@@ -19,10 +19,9 @@ fn main() {
                 if e.path()
                     .extension()
                     .is_some_and(|x| x.eq_ignore_ascii_case("xml"))
+                    && let Ok(t) = std::fs::read_to_string(e.path())
                 {
-                    if let Ok(t) = std::fs::read_to_string(e.path()) {
-                        texts.push(t);
-                    }
+                    texts.push(t);
                 }
             }
         }
@@ -70,10 +69,10 @@ fn main() {
     let (mut m, start) = (0usize, Instant::now());
     while start.elapsed() < budget {
         for t in &texts {
-            if let Ok(d) = roxmltree::Document::parse(t) {
-                if let Some(k) = faktura_xsd::schema_for_root(&d) {
-                    std::hint::black_box(validate(&d, k));
-                }
+            if let Ok(d) = roxmltree::Document::parse(t)
+                && let Some(k) = faktura_xsd::schema_for_root(&d)
+            {
+                std::hint::black_box(validate(&d, k));
             }
         }
         m += texts.len();

@@ -211,10 +211,10 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
                 all.into()
             }
         };
-        if let Some(st) = self.schema.simple_type(sid) {
-            if let Err(why) = st.check(&text) {
-                self.report(node, format!("the value of {name} is invalid: {why}"));
-            }
+        if let Some(st) = self.schema.simple_type(sid)
+            && let Err(why) = st.check(&text)
+        {
+            self.report(node, format!("the value of {name} is invalid: {why}"));
         }
     }
 
@@ -237,17 +237,17 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
                             attr_name(node, &a)
                         ),
                     );
-                } else if let Some(fixed) = &u.fixed {
-                    if !st.same_value(a.value(), fixed) {
-                        self.report(
-                            node,
-                            format!(
-                                "attribute {} of {name} must be '{fixed}' (fixed by the schema), not '{}'",
-                                attr_name(node, &a),
-                                shorten(a.value())
-                            ),
-                        );
-                    }
+                } else if let Some(fixed) = &u.fixed
+                    && !st.same_value(a.value(), fixed)
+                {
+                    self.report(
+                        node,
+                        format!(
+                            "attribute {} of {name} must be '{fixed}' (fixed by the schema), not '{}'",
+                            attr_name(node, &a),
+                            shorten(a.value())
+                        ),
+                    );
                 }
                 continue;
             }

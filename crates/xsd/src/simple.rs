@@ -142,42 +142,42 @@ impl SimpleType {
         for f in &self.layers {
             let has_length = f.length.is_some() || f.min_length.is_some() || f.max_length.is_some();
             let len = if has_length { value.chars().count() } else { 0 };
-            if let Some(n) = f.length {
-                if len != n {
-                    return Err(format!(
-                        "'{}' has {len} characters; type {} requires exactly {n}",
-                        shorten(value),
-                        self.name
-                    ));
-                }
+            if let Some(n) = f.length
+                && len != n
+            {
+                return Err(format!(
+                    "'{}' has {len} characters; type {} requires exactly {n}",
+                    shorten(value),
+                    self.name
+                ));
             }
-            if let Some(n) = f.min_length {
-                if len < n {
-                    return Err(format!(
-                        "'{}' has {len} characters; type {} requires at least {n}",
-                        shorten(value),
-                        self.name
-                    ));
-                }
+            if let Some(n) = f.min_length
+                && len < n
+            {
+                return Err(format!(
+                    "'{}' has {len} characters; type {} requires at least {n}",
+                    shorten(value),
+                    self.name
+                ));
             }
-            if let Some(n) = f.max_length {
-                if len > n {
-                    return Err(format!(
-                        "'{}' has {len} characters; type {} allows at most {n}",
-                        shorten(value),
-                        self.name
-                    ));
-                }
+            if let Some(n) = f.max_length
+                && len > n
+            {
+                return Err(format!(
+                    "'{}' has {len} characters; type {} allows at most {n}",
+                    shorten(value),
+                    self.name
+                ));
             }
-            if let Some(list) = &f.enumeration {
-                if !list.iter().any(|v| v == value) {
-                    return Err(format!(
-                        "'{}' is not one of the values type {} allows ({})",
-                        shorten(value),
-                        self.name,
-                        shorten(&list.join(", "))
-                    ));
-                }
+            if let Some(list) = &f.enumeration
+                && !list.iter().any(|v| v == value)
+            {
+                return Err(format!(
+                    "'{}' is not one of the values type {} allows ({})",
+                    shorten(value),
+                    self.name,
+                    shorten(&list.join(", "))
+                ));
             }
         }
         Ok(())

@@ -20,10 +20,10 @@ fn valid_corpus_is_schema_valid() {
         let kind = faktura_xsd::schema_for_root(&doc)
             .unwrap_or_else(|| panic!("{}: unknown root", f.display()));
         let mut kinds = vec![kind];
-        if kind == SchemaKind::Cii {
-            if let Some(p) = profile_of(&doc) {
-                kinds.push(SchemaKind::FacturX(p));
-            }
+        if kind == SchemaKind::Cii
+            && let Some(p) = profile_of(&doc)
+        {
+            kinds.push(SchemaKind::FacturX(p));
         }
         for k in kinds {
             checked += 1;

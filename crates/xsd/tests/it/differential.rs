@@ -45,10 +45,10 @@ fn kinds_of(doc: &Document<'_>) -> Vec<SchemaKind> {
         return Vec::new();
     };
     let mut out = vec![k];
-    if k == SchemaKind::Cii {
-        if let Some(p) = profile_of(doc) {
-            out.push(SchemaKind::FacturX(p));
-        }
+    if k == SchemaKind::Cii
+        && let Some(p) = profile_of(doc)
+    {
+        out.push(SchemaKind::FacturX(p));
     }
     out
 }
@@ -197,16 +197,16 @@ fn mutations(text: &str, doc: &Document<'_>, seed: u64) -> Vec<(String, String)>
     {
         let end = start_tag_end(text, e.range().start);
         let tag = &text[e.range().start..end];
-        if let Some(a) = e.attributes().next() {
-            if let Some(pos) = tag.find(&format!("{}=", a.name())) {
-                let vstart = e.range().start + pos + a.name().len() + 2;
-                let q = text.as_bytes()[vstart - 1] as char;
-                if let Some(len) = text[vstart..].find(q) {
-                    out.push((
-                        format!("bad value of {}/@{}", raw_name(text, e), a.name()),
-                        splice(text, vstart..vstart + len, "BAD VALUE"),
-                    ));
-                }
+        if let Some(a) = e.attributes().next()
+            && let Some(pos) = tag.find(&format!("{}=", a.name()))
+        {
+            let vstart = e.range().start + pos + a.name().len() + 2;
+            let q = text.as_bytes()[vstart - 1] as char;
+            if let Some(len) = text[vstart..].find(q) {
+                out.push((
+                    format!("bad value of {}/@{}", raw_name(text, e), a.name()),
+                    splice(text, vstart..vstart + len, "BAD VALUE"),
+                ));
             }
         }
     }
