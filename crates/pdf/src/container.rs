@@ -67,7 +67,19 @@ impl Renderer {
             None => detect_profile(cii)?,
         };
         let view = InvoiceView::from_xml(cii)?;
-        let mut doc = self.document(&view, options)?;
+        self.facturx_view(&view, cii, profile, options)
+    }
+
+    /// Renders `view` (for example [`InvoiceView::from_model`]) and embeds
+    /// `cii`, which must be the same invoice in CII, as a Factur-X PDF.
+    pub fn facturx_view(
+        &self,
+        view: &InvoiceView,
+        cii: &[u8],
+        profile: Profile,
+        options: &Options,
+    ) -> Result<Vec<u8>> {
+        let mut doc = self.document(view, options)?;
         embed_invoice(&mut doc, cii, profile, options.date)?;
         let pdf = doc.finish().map_err(|e| Error::Write(format!("{e:?}")))?;
         add_facturx_xmp(&pdf, profile)

@@ -6,7 +6,8 @@
 //! XRECHNUNG), `/AFRelationship` Alternative (Data for MINIMUM and BASIC WL),
 //! MIME type `text/xml`, `/Params` with date and size, the catalog `/AF`
 //! array and the Factur-X XMP extension schema. [`Renderer::readable`] turns
-//! CII or UBL into a readable PDF without embedding. [`extract`] returns the
+//! CII or UBL into a readable PDF without embedding; [`InvoiceView::from_model`]
+//! prints an EN 16931 model invoice of `faktura-einvoice`. [`extract`] returns the
 //! embedded XML and its profile; [`check`] reports packaging problems as data.
 //!
 //! What it deliberately does not do: validate the invoice's business rules
@@ -42,6 +43,7 @@ mod container;
 mod error;
 mod extract;
 mod layout;
+mod model;
 mod profile;
 mod render;
 mod view;
