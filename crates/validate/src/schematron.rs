@@ -1,0 +1,600 @@
+//! Reads a SchXslt-compiled Schematron stylesheet (the artefact the KoSIT validator runs)
+//! into a typed rule set, and runs it over a document with SchXslt's semantics.
+//!
+//! What is read: global `xsl:param` / `xsl:variable`, `xsl:function` (executed from their
+//! official definitions), and the rule templates of the validation mode: context
+//! (`@match`), pattern, rule `let`s, and each `xsl:if` holding a `svrl:failed-assert` or
+//! `svrl:successful-report` with its id, flag and message. Everything else in the
+//! stylesheet is SchXslt's fixed SVRL boilerplate; an unknown element anywhere that
+//! matters is a compile error, so a rule is never skipped silently.
+
+use std::collections::HashMap;
+
+use roxmltree::{Document, Node};
+
+use crate::report::{Finding, Severity};
+use crate::xpath::XpError;
+use crate::xpath::ast::{Axis, Expr, NodeTest, Step};
+use crate::xpath::eval::{Ev, Focus, Global, Instr, ItemType, Occ, Program, SeqType, UserFn};
+use crate::xpath::parse::{CompileError, FnSig, GlobalBinding, StaticContext, XS_NS};
+use crate::xpath::value::{AtomicType, Item, XNode};
+
+const XSL_NS: &str = "http://www.w3.org/1999/XSL/Transform";
+const SVRL_NS: &str = "http://purl.oclc.org/dsdl/svrl";
+const SCHXSLT_NS: &str = "https://doi.org/10.5281/zenodo.1495494";
+
+/// A compiled rule set (one stylesheet).
+#[derive(Debug)]
+pub(crate) struct RuleSet {
+    prog: Program,
+    rules: Vec<Rule>,
+    patterns: usize,
+    asserts: usize,
+}
+
+#[derive(Debug)]
+struct Rule {
+    pattern: usize,
+    context: Expr,
+    lets: Vec<(String, Expr)>,
+    asserts: Vec<Assert>,
+}
+
+#[derive(Debug)]
+struct Assert {
+    id: String,
+    flag: String,
+    /// The `xsl:if` test: true means the finding is reported.
+    test: Expr,
+    text: Vec<TextPart>,
+}
+
+#[derive(Debug)]
+enum TextPart {
+    Lit(String),
+    Value(Expr),
+}
+
+fn cerr<T>(what: &str, msg: impl Into<String>) -> Result<T, CompileError> {
+    Err(CompileError(format!("{what}: {}", msg.into())))
+}
+
+fn is_xsl(n: Node<'_, '_>, local: &str) -> bool {
+    n.is_element() && n.tag_name().namespace() == Some(XSL_NS) && n.tag_name().name() == local
+}
+
+fn elements<'a, 'i>(n: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
+    n.children().filter(Node::is_element)
+}
+
+impl RuleSet {
+    /// Compiles a SchXslt stylesheet.
+    pub(crate) fn compile(name: &str, xslt: &str) -> Result<Self, CompileError> {
+        let opts = roxmltree::ParsingOptions {
+            allow_dtd: false,
+            ..Default::default()
+        };
+        let doc = Document::parse_with_options(xslt, opts)
+            .map_err(|e| CompileError(format!("{name}: not well-formed: {e}")))?;
+        let root = doc.root_element();
+        let mut cx = StaticContext::default();
+        for ns in root.namespaces() {
+            if let Some(p) = ns.name() {
+                cx.namespaces.insert(p.to_owned(), ns.uri().to_owned());
+            }
+        }
+
+        // Pass 1: declare functions and globals so that forward references resolve.
+        let mut fn_nodes = Vec::new();
+        let mut global_nodes = Vec::new();
+        for n in elements(root) {
+            if is_xsl(n, "function") {
+                let qname = n.attribute("name").unwrap_or("");
+                let (prefix, local) = qname.split_once(':').unwrap_or(("", qname));
+                let ns = n
+                    .lookup_namespace_uri(Some(prefix))
+                    .unwrap_or("")
+                    .to_owned();
+                if ns == SCHXSLT_NS {
+                    continue; // schxslt:location: SVRL locations, computed natively.
+                }
+                let arity = elements(n).filter(|c| is_xsl(*c, "param")).count();
+                cx.functions.insert(
+                    (ns, local.to_owned()),
+                    FnSig {
+                        index: fn_nodes.len(),
+                        arity,
+                    },
+                );
+                fn_nodes.push(n);
+            } else if is_xsl(n, "param") || is_xsl(n, "variable") {
+                let vname = n.attribute("name").unwrap_or("");
+                if vname.starts_with("schxslt.") {
+                    continue;
+                }
+                let select = n.attribute("select").unwrap_or("");
+                let binding = match string_literal(select) {
+                    Some(s) if n.attribute("as").is_none() => GlobalBinding::ConstStr(s.into()),
+                    _ => {
+                        global_nodes.push(n);
+                        GlobalBinding::Slot(global_nodes.len() - 1)
+                    }
+                };
+                cx.globals.insert(vname.to_owned(), binding);
+            }
+        }
+
+        // Pass 2: compile function bodies and globals.
+        let mut functions = Vec::with_capacity(fn_nodes.len());
+        for n in &fn_nodes {
+            functions.push(compile_function(&mut cx, *n, name)?);
+        }
+        let mut globals = Vec::with_capacity(global_nodes.len());
+        for n in &global_nodes {
+            let vname = n.attribute("name").unwrap_or("").to_owned();
+            let ty = match n.attribute("as") {
+                Some(a) => parse_seq_type(a, *n)
+                    .map_err(|m| CompileError(format!("{name}: ${vname}: {m}")))?,
+                None => SeqType::ANY,
+            };
+            let expr = variable_value(&mut cx, *n)
+                .map_err(|e| CompileError(format!("{name}: global ${vname}: {}", e.0)))?;
+            globals.push(Global {
+                name: vname,
+                expr,
+                ty,
+            });
+        }
+
+        // Rules: templates of the validation mode, in document order (= priority order).
+        let mut rules = Vec::new();
+        let mut pattern_ids: HashMap<String, usize> = HashMap::new();
+        let mut asserts = 0;
+        for t in elements(root).filter(|n| is_xsl(*n, "template")) {
+            let (Some(m), Some(mode), Some(_)) = (
+                t.attribute("match"),
+                t.attribute("mode"),
+                t.attribute("priority"),
+            ) else {
+                continue;
+            };
+            if mode == "#all" {
+                continue;
+            }
+            let rule = compile_rule(&mut cx, t, m, &mut pattern_ids, name)?;
+            asserts += rule.asserts.len();
+            rules.push(rule);
+        }
+        if rules.is_empty() {
+            return cerr(
+                name,
+                "no Schematron rule templates found (not a SchXslt stylesheet?)",
+            );
+        }
+        let prog = Program {
+            names: std::mem::take(&mut cx.names),
+            globals,
+            functions,
+        };
+        Ok(Self {
+            prog,
+            rules,
+            patterns: pattern_ids.len(),
+            asserts,
+        })
+    }
+
+    /// Number of rules (contexts) and asserts, for reports and tests.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        (self.rules.len(), self.asserts)
+    }
+
+    /// Runs every pattern over the document: each node fires the first rule of each
+    /// pattern whose context matches it (later rules of that pattern are shadowed).
+    pub(crate) fn run<'a>(
+        &'a self,
+        doc: &'a Document<'a>,
+        step: &str,
+    ) -> Result<Vec<Finding>, XpError> {
+        let mut ev = Ev::new(&self.prog, doc);
+        let root = ev.root();
+        let focus = Focus::node(root);
+        let mut hits: Vec<(XNode<'a>, usize)> = Vec::new();
+        ev.set_pattern_mode(true);
+        for (ri, rule) in self.rules.iter().enumerate() {
+            // A dynamic error while matching a pattern means "no match" (XSLT 3.0 §5.5.4).
+            if let Ok(nodes) = ev.eval(&rule.context, &focus) {
+                hits.extend(nodes.into_iter().filter_map(|i| match i {
+                    Item::Node(n) => Some((n, ri)),
+                    Item::Atom(_) => None,
+                }));
+            }
+        }
+        ev.set_pattern_mode(false);
+        hits.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut claimed = vec![false; self.patterns];
+        let mut last: Option<XNode<'a>> = None;
+        let mut findings = Vec::new();
+        for (node, ri) in hits {
+            if last != Some(node) {
+                claimed.iter_mut().for_each(|c| *c = false);
+                last = Some(node);
+            }
+            let Some(rule) = self.rules.get(ri) else {
+                continue;
+            };
+            match claimed.get_mut(rule.pattern) {
+                Some(c) if !*c => *c = true,
+                _ => continue,
+            }
+            ev.enter_rule(&rule.lets, node);
+            let nf = Focus::node(node);
+            for a in &rule.asserts {
+                if !ev.ebv(&a.test, &nf)? {
+                    continue;
+                }
+                let mut text = String::new();
+                for part in &a.text {
+                    match part {
+                        TextPart::Lit(s) => text.push_str(s),
+                        TextPart::Value(e) => {
+                            let v = ev.eval(e, &nf)?;
+                            let parts: Vec<String> =
+                                v.iter().map(|i| i.string_value().to_string()).collect();
+                            text.push_str(&parts.join(" "));
+                        }
+                    }
+                }
+                let message = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                findings.push(Finding {
+                    rule: a.id.clone(),
+                    severity: Severity::from_flag(&a.flag),
+                    flag: a.flag.clone(),
+                    step: step.to_owned(),
+                    location: ev.location(node),
+                    message,
+                });
+            }
+        }
+        Ok(findings)
+    }
+}
+
+/// A select that is a single string literal, e.g. `' 0002 0007 '`.
+fn string_literal(select: &str) -> Option<&str> {
+    let t = select.trim();
+    for q in ['\'', '"'] {
+        if let Some(inner) = t.strip_prefix(q).and_then(|s| s.strip_suffix(q)) {
+            if !inner.contains(q) {
+                return Some(inner);
+            }
+        }
+    }
+    None
+}
+
+/// The value of an `xsl:variable` / `xsl:param`: `@select`, or text content (untyped), or
+/// one `xsl:sequence` child.
+fn variable_value(cx: &mut StaticContext, n: Node<'_, '_>) -> Result<Expr, CompileError> {
+    if let Some(sel) = n.attribute("select") {
+        return cx.compile(sel);
+    }
+    let kids: Vec<Node<'_, '_>> = elements(n).collect();
+    match kids.as_slice() {
+        [] => Ok(Expr::Untyped(n.text().unwrap_or("").into())),
+        [seq] if is_xsl(*seq, "sequence") => cx.compile(seq.attribute("select").unwrap_or("()")),
+        _ => Err(CompileError(format!(
+            "variable `{}` has content that is not supported",
+            n.attribute("name").unwrap_or("")
+        ))),
+    }
+}
+
+fn parse_seq_type(s: &str, scope: Node<'_, '_>) -> Result<SeqType, String> {
+    let s = s.trim();
+    let (body, occ) = match s.chars().last() {
+        Some('?') => (s.trim_end_matches('?'), Occ::Opt),
+        Some('*') => (s.trim_end_matches('*'), Occ::Star),
+        Some('+') => (s.trim_end_matches('+'), Occ::Plus),
+        _ => (s, Occ::One),
+    };
+    let item = match body {
+        "item()" => ItemType::Item,
+        "node()" | "element()" => ItemType::Node,
+        _ => {
+            let (p, local) = body
+                .split_once(':')
+                .ok_or_else(|| format!("type `{s}` is not supported"))?;
+            if scope.lookup_namespace_uri(Some(p)) != Some(XS_NS) {
+                return Err(format!("type `{s}` is not supported"));
+            }
+            ItemType::Atomic(
+                AtomicType::from_xs_local(local)
+                    .ok_or_else(|| format!("type `{s}` is not supported"))?,
+            )
+        }
+    };
+    Ok(SeqType { item, occ })
+}
+
+fn compile_function(
+    cx: &mut StaticContext,
+    n: Node<'_, '_>,
+    set: &str,
+) -> Result<UserFn, CompileError> {
+    let name = n.attribute("name").unwrap_or("").to_owned();
+    let what = format!("{set}: function {name}");
+    let ret = match n.attribute("as") {
+        Some(a) => parse_seq_type(a, n).map_err(|m| CompileError(format!("{what}: {m}")))?,
+        None => SeqType::ANY,
+    };
+    cx.locals.clear();
+    let mut params = Vec::new();
+    let mut body_nodes = Vec::new();
+    for c in elements(n) {
+        if is_xsl(c, "param") {
+            let ty = match c.attribute("as") {
+                Some(a) => {
+                    parse_seq_type(a, c).map_err(|m| CompileError(format!("{what}: {m}")))?
+                }
+                None => SeqType::ANY,
+            };
+            params.push(ty);
+            cx.locals.push(c.attribute("name").unwrap_or("").to_owned());
+        } else {
+            body_nodes.push(c);
+        }
+    }
+    let body = compile_body(cx, &body_nodes, &what)?;
+    cx.locals.clear();
+    Ok(UserFn {
+        name,
+        params,
+        ret,
+        body,
+    })
+}
+
+fn compile_body(
+    cx: &mut StaticContext,
+    nodes: &[Node<'_, '_>],
+    what: &str,
+) -> Result<Vec<Instr>, CompileError> {
+    let scope_len = cx.locals.len();
+    let mut out = Vec::new();
+    for c in nodes {
+        if is_xsl(*c, "variable") {
+            let vname = c.attribute("name").unwrap_or("").to_owned();
+            let ty = match c.attribute("as") {
+                Some(a) => {
+                    parse_seq_type(a, *c).map_err(|m| CompileError(format!("{what}: {m}")))?
+                }
+                None => SeqType::ANY,
+            };
+            let kids: Vec<Node<'_, '_>> = elements(*c).collect();
+            let instr_content =
+                c.attribute("select").is_none() && c.attribute("as").is_some() && !kids.is_empty();
+            let slot = cx.locals.len();
+            if instr_content {
+                let inner = compile_body(cx, &kids, what)?;
+                cx.locals.push(vname);
+                out.push(Instr::LetBody(slot, inner, ty));
+            } else {
+                let e = variable_value(cx, *c)
+                    .map_err(|e| CompileError(format!("{what}: ${vname}: {}", e.0)))?;
+                cx.locals.push(vname);
+                out.push(Instr::Let(slot, e, ty));
+            }
+        } else if is_xsl(*c, "sequence") {
+            let e = cx
+                .compile(c.attribute("select").unwrap_or("()"))
+                .map_err(|e| CompileError(format!("{what}: {}", e.0)))?;
+            out.push(Instr::Yield(e));
+        } else if is_xsl(*c, "value-of") {
+            let e = cx
+                .compile(c.attribute("select").unwrap_or("()"))
+                .map_err(|e| CompileError(format!("{what}: {}", e.0)))?;
+            out.push(Instr::Text(e));
+        } else if is_xsl(*c, "choose") {
+            let mut whens = Vec::new();
+            let mut otherwise = Vec::new();
+            for w in elements(*c) {
+                let kids: Vec<Node<'_, '_>> = elements(w).collect();
+                if is_xsl(w, "when") {
+                    let test = cx
+                        .compile(w.attribute("test").unwrap_or(""))
+                        .map_err(|e| CompileError(format!("{what}: {}", e.0)))?;
+                    whens.push((test, compile_body(cx, &kids, what)?));
+                } else if is_xsl(w, "otherwise") {
+                    otherwise = compile_body(cx, &kids, what)?;
+                } else {
+                    return cerr(
+                        what,
+                        format!("unsupported `{}` in xsl:choose", w.tag_name().name()),
+                    );
+                }
+            }
+            out.push(Instr::Choose(whens, otherwise));
+        } else {
+            return cerr(
+                what,
+                format!("unsupported instruction `{}`", c.tag_name().name()),
+            );
+        }
+    }
+    cx.max_locals = cx.max_locals.max(cx.locals.len());
+    cx.locals.truncate(scope_len);
+    Ok(out)
+}
+
+fn compile_rule(
+    cx: &mut StaticContext,
+    t: Node<'_, '_>,
+    pattern_src: &str,
+    pattern_ids: &mut HashMap<String, usize>,
+    set: &str,
+) -> Result<Rule, CompileError> {
+    let what = format!("{set}: rule `{pattern_src}`");
+    cx.rule_lets.clear();
+    cx.locals.clear();
+    let context = cx
+        .compile(pattern_src)
+        .and_then(absolutize)
+        .map_err(|e| CompileError(format!("{what}: context: {}", e.0)))?;
+    let mut lets = Vec::new();
+    let mut rule_el = None;
+    for c in elements(t) {
+        if is_xsl(c, "param") {
+            continue; // schxslt:patterns-matched
+        } else if is_xsl(c, "variable") {
+            let vname = c.attribute("name").unwrap_or("").to_owned();
+            let e = variable_value(cx, c)
+                .map_err(|e| CompileError(format!("{what}: let ${vname}: {}", e.0)))?;
+            cx.rule_lets.push(vname.clone());
+            lets.push((vname, e));
+        } else if is_xsl(c, "choose") {
+            let otherwise = elements(c).find(|w| is_xsl(*w, "otherwise"));
+            rule_el = otherwise.and_then(|o| {
+                elements(o).find(|r| {
+                    r.tag_name().namespace() == Some(SCHXSLT_NS) && r.tag_name().name() == "rule"
+                })
+            });
+        } else {
+            return cerr(
+                &what,
+                format!("unsupported `{}` in a rule template", c.tag_name().name()),
+            );
+        }
+    }
+    let Some(rule_el) = rule_el else {
+        return cerr(&what, "no schxslt:rule element");
+    };
+    let pattern_name = rule_el.attribute("pattern").unwrap_or("").to_owned();
+    let next = pattern_ids.len();
+    let pattern = *pattern_ids.entry(pattern_name).or_insert(next);
+    let mut asserts = Vec::new();
+    for c in elements(rule_el) {
+        let ns = c.tag_name().namespace();
+        if ns == Some(SVRL_NS) && c.tag_name().name() == "fired-rule" {
+            continue;
+        }
+        if !is_xsl(c, "if") {
+            return cerr(
+                &what,
+                format!("unsupported `{}` in schxslt:rule", c.tag_name().name()),
+            );
+        }
+        let test_src = c.attribute("test").unwrap_or("");
+        let test = cx
+            .compile(test_src)
+            .map_err(|e| CompileError(format!("{what}: test `{test_src}`: {}", e.0)))?;
+        let Some(out) = elements(c).find(|o| o.tag_name().namespace() == Some(SVRL_NS)) else {
+            return cerr(&what, "xsl:if without an SVRL result");
+        };
+        if !matches!(out.tag_name().name(), "failed-assert" | "successful-report") {
+            return cerr(
+                &what,
+                format!("unsupported SVRL element `{}`", out.tag_name().name()),
+            );
+        }
+        let id = out.attribute("id").unwrap_or("UNNAMED").to_owned();
+        let flag = out
+            .attribute("flag")
+            .or_else(|| out.attribute("role"))
+            .unwrap_or("error")
+            .to_lowercase();
+        let mut text = Vec::new();
+        for part in elements(out) {
+            if is_xsl(part, "attribute") {
+                continue;
+            }
+            if part.tag_name().namespace() == Some(SVRL_NS) && part.tag_name().name() == "text" {
+                for piece in part.children() {
+                    if piece.is_text() {
+                        text.push(TextPart::Lit(piece.text().unwrap_or("").to_owned()));
+                    } else if is_xsl(piece, "value-of") {
+                        let e = cx
+                            .compile(piece.attribute("select").unwrap_or("()"))
+                            .map_err(|e| {
+                                CompileError(format!("{what}: message of {id}: {}", e.0))
+                            })?;
+                        text.push(TextPart::Value(e));
+                    } else if piece.is_element() {
+                        return cerr(
+                            &what,
+                            format!(
+                                "unsupported `{}` in the message of {id}",
+                                piece.tag_name().name()
+                            ),
+                        );
+                    }
+                }
+            } else {
+                return cerr(
+                    &what,
+                    format!("unsupported `{}` in {id}", part.tag_name().name()),
+                );
+            }
+        }
+        asserts.push(Assert {
+            id,
+            flag,
+            test,
+            text,
+        });
+    }
+    cx.rule_lets.clear();
+    Ok(Rule {
+        pattern,
+        context,
+        lets,
+        asserts,
+    })
+}
+
+/// Turns a match pattern into an expression selecting every node it matches, evaluated
+/// from the document node: relative patterns get a leading `//`.
+fn absolutize(e: Expr) -> Result<Expr, CompileError> {
+    match e {
+        Expr::Union(a, b) => Ok(Expr::Union(
+            Box::new(absolutize(*a)?),
+            Box::new(absolutize(*b)?),
+        )),
+        Expr::Seq(mut v) if v.len() == 1 => match v.pop() {
+            Some(one) => absolutize(one),
+            None => Err(CompileError("empty pattern".into())),
+        },
+        Expr::Root => Ok(Expr::Root),
+        // `(P)[pred]` (XSLT 3.0): only position-independent predicates keep their meaning
+        // when applied to the set of all matching nodes.
+        Expr::Filter(base, preds)
+            if preds
+                .iter()
+                .all(|p| matches!(p, Expr::Bool(_) | Expr::Var(_))) =>
+        {
+            Ok(Expr::Filter(Box::new(absolutize(*base)?), preds))
+        }
+        Expr::Path(start, steps) => match *start {
+            Expr::Root => Ok(Expr::Path(Box::new(Expr::Root), steps)),
+            Expr::ContextItem => {
+                let mut all = vec![Step::Axis(
+                    Axis::DescendantOrSelf,
+                    NodeTest::Node,
+                    Vec::new(),
+                )];
+                all.extend(steps);
+                Ok(Expr::Path(
+                    Box::new(Expr::Root),
+                    crate::xpath::parse::optimise(all),
+                ))
+            }
+            other @ (Expr::Seq(_) | Expr::Union(..) | Expr::Filter(..)) => {
+                Ok(Expr::Path(Box::new(absolutize(other)?), steps))
+            }
+            other => Err(CompileError(format!(
+                "pattern starting with {other:?} is not supported"
+            ))),
+        },
+        other => Err(CompileError(format!("pattern {other:?} is not supported"))),
+    }
+}
