@@ -274,6 +274,353 @@ fn mutations(text: &str, doc: &Document<'_>, seed: u64) -> Vec<(String, String)>
     out
 }
 
+/// Replaces the text of the first `<tag ...>text</tag>` with `value`.
+fn set_first(text: &str, tag: &str, value: &str) -> Option<String> {
+    let open = text.find(&format!("<{tag}"))?;
+    let start = open + text[open..].find('>')? + 1;
+    let end = start + text[start..].find(&format!("</{tag}>"))?;
+    Some(splice(text, start..end, value))
+}
+
+/// Inserts `what` right after the start tag of the first `<tag`.
+fn after_start(text: &str, tag: &str, what: &str) -> Option<String> {
+    let open = text.find(&format!("<{tag}"))?;
+    let end = start_tag_end(text, open);
+    Some(splice(text, end..end, what))
+}
+
+/// Adds an attribute to the first `<tag`.
+fn add_attr(text: &str, tag: &str, attr: &str) -> Option<String> {
+    let open = text.find(&format!("<{tag}"))? + 1 + tag.len();
+    Some(splice(text, open..open, &format!(" {attr}")))
+}
+
+/// Hand-written edge cases: lexical forms of the built-in types, wildcards (UBL extension
+/// content, signatures), xsi attributes, fixed attribute values.
+fn crafted(ubl: &str, cii: &str) -> Vec<(String, String, SchemaKind)> {
+    let mut out = Vec::new();
+    let mut push = |what: String, text: Option<String>, kind: SchemaKind| {
+        if let Some(t) = text {
+            out.push((what, t, kind));
+        }
+    };
+    let inv = SchemaKind::UblInvoice;
+    for v in [
+        "2024-02-29",
+        "2023-02-29",
+        "2100-02-29",
+        "2000-02-29",
+        "0000-01-01",
+        "-0001-01-01",
+        "10000-01-01",
+        "010000-01-01",
+        "2024-01-01Z",
+        "2024-01-01+14:00",
+        "2024-01-01+14:01",
+        "2024-01-01-00:00",
+        "2024-01-01+1:00",
+        "2024-1-01",
+        " 2024-01-01 ",
+        "2024-01-01T00:00:00",
+        "2024-04-31",
+        "2024-00-10",
+        "2024-12-00",
+        "",
+        "\n2024-01-01\n",
+    ] {
+        push(
+            format!("IssueDate '{}'", v.escape_debug()),
+            set_first(ubl, "cbc:IssueDate", v),
+            inv,
+        );
+    }
+    for v in [
+        "1.",
+        ".5",
+        "+1",
+        "-0",
+        "1e5",
+        "1 000",
+        "123456789012345678901234567890.123",
+        "",
+        " 5 ",
+        "+",
+        "0x10",
+        "NaN",
+        "INF",
+        "-.5",
+        "+.",
+        "00012.3400",
+        "1.2.",
+        "\u{0661}",
+        "5\n",
+    ] {
+        push(
+            format!("PayableAmount '{}'", v.escape_debug()),
+            set_first(ubl, "cbc:PayableAmount", v),
+            inv,
+        );
+    }
+    for v in [
+        "10:00:00",
+        "24:00:00",
+        "24:00:00.0",
+        "23:59:60",
+        "10:00",
+        "10:00:00.5+01:00",
+        "10:00:00Z",
+        "10:00:00.",
+        "9:00:00",
+    ] {
+        push(
+            format!("IssueTime '{v}'"),
+            ubl.find("</cbc:IssueDate>").map(|i| {
+                let at = i + "</cbc:IssueDate>".len();
+                splice(ubl, at..at, &format!("<cbc:IssueTime>{v}</cbc:IssueTime>"))
+            }),
+            inv,
+        );
+    }
+    for v in [
+        "de",
+        "en-GB",
+        "x-klingon",
+        "toolonglanguage",
+        "de_DE",
+        "",
+        "1de",
+        "de-",
+    ] {
+        push(
+            format!("languageID '{v}'"),
+            add_attr(ubl, "cbc:Note", &format!("languageID=\"{v}\"")),
+            inv,
+        );
+    }
+    for v in [
+        "a b",
+        "%",
+        "a%2",
+        "a%20",
+        "[",
+        "a#b#c",
+        "http://[::1]/",
+        "http://[::1",
+        ":",
+        "a:",
+        "1a:b",
+        "a/b:c",
+        "//h:",
+        "//:80",
+        "//a@b@c",
+        "//a:1:2",
+        "http://a:xx/",
+        "http://a:b@c:99999/",
+        "-a:b",
+        "a+:b",
+        "#a#",
+        "a?b?c#d?",
+        "\u{e4}",
+        "&lt;x&gt;",
+        "http://a]b/",
+        "urn:x:y",
+        "",
+    ] {
+        push(
+            format!("schemeURI '{v}'"),
+            add_attr(ubl, "cbc:ID", &format!("schemeURI=\"{v}\"")),
+            inv,
+        );
+    }
+    let ext_ns =
+        "xmlns:ext=\"urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2\"";
+    for (what, content) in [
+        (
+            "foreign element",
+            "<x:Foo xmlns:x=\"urn:x\"><x:Bar a=\"1\"/></x:Foo>",
+        ),
+        (
+            "foreign element holding a bad cbc:IssueDate",
+            "<x:Foo xmlns:x=\"urn:x\"><cbc:IssueDate>notadate</cbc:IssueDate></x:Foo>",
+        ),
+        (
+            "declared cbc element with a bad value",
+            "<cbc:IssueDate>notadate</cbc:IssueDate>",
+        ),
+        (
+            "declared cbc element",
+            "<cbc:IssueDate>2024-01-01</cbc:IssueDate>",
+        ),
+        (
+            "empty ds:Signature",
+            "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"/>",
+        ),
+        (
+            "empty UBLDocumentSignatures",
+            "<sig:UBLDocumentSignatures xmlns:sig=\"urn:oasis:names:specification:ubl:schema:xsd:CommonSignatureComponents-2\"/>",
+        ),
+        (
+            "two foreign elements",
+            "<x:A xmlns:x=\"urn:x\"/><x:B xmlns:x=\"urn:x\"/>",
+        ),
+        ("no element", ""),
+        ("text only", "hello"),
+        ("no-namespace element", "<Foo/>"),
+        (
+            "extension-namespace element",
+            "<ext:ExtensionURI>x</ext:ExtensionURI>",
+        ),
+        (
+            "xades QualifyingProperties without Target",
+            "<xades:QualifyingProperties xmlns:xades=\"http://uri.etsi.org/01903/v1.3.2#\"/>",
+        ),
+        (
+            "xades QualifyingProperties",
+            "<xades:QualifyingProperties xmlns:xades=\"http://uri.etsi.org/01903/v1.3.2#\" Target=\"#x\"/>",
+        ),
+        (
+            "ds:Object with anything",
+            "<ds:Object xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" Id=\"o1\">text<y:Any xmlns:y=\"urn:y\"/></ds:Object>",
+        ),
+        (
+            "ds:Object with bad Id",
+            "<ds:Object xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" Id=\"1 o\"/>",
+        ),
+        (
+            "ds:KeyInfo mixed",
+            "<ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">text<ds:KeyName>k</ds:KeyName></ds:KeyInfo>",
+        ),
+        (
+            "ds:KeyInfo empty",
+            "<ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"/>",
+        ),
+        (
+            "ds:SignatureValue bad base64",
+            "<ds:SignatureValue xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">@@@</ds:SignatureValue>",
+        ),
+        (
+            "ds:SignatureValue stray characters",
+            "<ds:SignatureValue xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">QU@JD!</ds:SignatureValue>",
+        ),
+        (
+            "ds:SignatureValue data after padding",
+            "<ds:SignatureValue xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">QQ==QQ==</ds:SignatureValue>",
+        ),
+        (
+            "ds:SignatureValue 3 characters",
+            "<ds:SignatureValue xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">QUJ</ds:SignatureValue>",
+        ),
+        (
+            "ds:SignatureValue bad padding",
+            "<ds:SignatureValue xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">QR==</ds:SignatureValue>",
+        ),
+        (
+            "ds:SignatureValue base64",
+            "<ds:SignatureValue xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">QUJD\nREVG</ds:SignatureValue>",
+        ),
+    ] {
+        let block = format!(
+            "<ext:UBLExtensions {ext_ns}><ext:UBLExtension><ext:ExtensionContent>{content}</ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>"
+        );
+        push(
+            format!("extension: {what}"),
+            after_start(ubl, "ubl:Invoice", &block),
+            inv,
+        );
+    }
+    let xsi = "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"";
+    push(
+        "xsi:nil on cbc:Note".into(),
+        add_attr(ubl, "cbc:Note", &format!("{xsi} xsi:nil=\"true\"")),
+        inv,
+    );
+    push(
+        "xsi:schemaLocation on root".into(),
+        add_attr(
+            ubl,
+            "ubl:Invoice",
+            &format!("{xsi} xsi:schemaLocation=\"a b\""),
+        ),
+        inv,
+    );
+    push(
+        "xsi:foo on root".into(),
+        add_attr(ubl, "ubl:Invoice", &format!("{xsi} xsi:foo=\"a\"")),
+        inv,
+    );
+    push(
+        "xml:lang on cbc:Note".into(),
+        add_attr(ubl, "cbc:Note", "xml:lang=\"de\""),
+        inv,
+    );
+    push(
+        "comment and PI between elements".into(),
+        after_start(ubl, "cbc:ID", "<!-- c --><?pi x?>"),
+        inv,
+    );
+    push(
+        "CDATA amount".into(),
+        set_first(ubl, "cbc:PayableAmount", "<![CDATA[12.50]]>"),
+        inv,
+    );
+    push(
+        "character reference amount".into(),
+        set_first(ubl, "cbc:PayableAmount", "&#x31;2.50"),
+        inv,
+    );
+    push(
+        "missing required currencyID".into(),
+        Some(ubl.replacen(" currencyID=\"EUR\"", "", 1)),
+        inv,
+    );
+
+    let cii_kind = SchemaKind::Cii;
+    for v in ["true", "false", "1", "0", "TRUE", " true ", "yes", ""] {
+        push(
+            format!("CII Indicator '{v}'"),
+            after_start(
+                cii,
+                "rsm:ExchangedDocumentContext",
+                &format!(
+                    "<ram:TestIndicator><udt:Indicator>{v}</udt:Indicator></ram:TestIndicator>"
+                ),
+            ),
+            cii_kind,
+        );
+    }
+    for a in [
+        "listAgencyID=\"6\"",
+        "listAgencyID=\"5\"",
+        "listID=\"x\"",
+        "listVersionID=\"D16B\"",
+        "unknown=\"1\"",
+    ] {
+        push(
+            format!("CII currency code {a}"),
+            add_attr(cii, "ram:InvoiceCurrencyCode", a),
+            cii_kind,
+        );
+        push(
+            format!("CII TypeCode {a}"),
+            add_attr(cii, "ram:TypeCode", a),
+            cii_kind,
+        );
+    }
+    for f in ["102", "610", "", "999"] {
+        push(
+            format!("CII date format '{f}'"),
+            Some(cii.replacen("format=\"102\"", &format!("format=\"{f}\""), 1)),
+            cii_kind,
+        );
+    }
+    push(
+        "CII date without format".into(),
+        Some(cii.replacen(" format=\"102\"", "", 1)),
+        cii_kind,
+    );
+    out
+}
+
 struct Case {
     label: String,
     file: PathBuf,
@@ -321,6 +668,27 @@ fn verdicts_agree_with_lxml() {
                 });
             }
         }
+    }
+
+    let ubl_base = conformance().join("xrechnung/ubl/valid/01.01a-INVOICE_ubl.xml");
+    let cii_base = conformance().join("xrechnung/cii/valid/01.01a-INVOICE_uncefact.xml");
+    let crafted_cases = crafted(
+        &std::fs::read_to_string(ubl_base).unwrap(),
+        &std::fs::read_to_string(cii_base).unwrap(),
+    );
+    assert!(
+        crafted_cases.len() > 100,
+        "crafted cases: {}",
+        crafted_cases.len()
+    );
+    for (j, (what, text, kind)) in crafted_cases.into_iter().enumerate() {
+        let out = tmp.join(format!("c{j}.xml"));
+        std::fs::write(&out, &text).unwrap();
+        cases.push(Case {
+            label: format!("crafted ({what}) as {kind:?}"),
+            file: out,
+            kind,
+        });
     }
 
     let mut child = Command::new(&python)
@@ -372,12 +740,21 @@ fn verdicts_agree_with_lxml() {
         }
         let ours = validate(&doc, c.kind);
         let ours_valid = ours.is_empty();
-        if let Some((_, rest)) = c.label.split_once("mutated (") {
-            let key: String = rest
-                .split(' ')
-                .take_while(|w| !w.contains(':') && !w.starts_with('#') && *w != "in" && *w != "of")
-                .collect::<Vec<_>>()
-                .join(" ");
+        if let Some((_, rest)) = c
+            .label
+            .split_once("mutated (")
+            .or_else(|| c.label.split_once("crafted ("))
+        {
+            let key: String = if c.label.starts_with("crafted") {
+                rest.split([' ', '\'']).next().unwrap_or("").to_owned()
+            } else {
+                rest.split(' ')
+                    .take_while(|w| {
+                        !w.contains(':') && !w.starts_with('#') && *w != "in" && *w != "of"
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
             let e = by_kind.entry(key).or_default();
             if lxml_verdict == "valid" {
                 e.0 += 1
