@@ -19,6 +19,7 @@ mod codelists_data;
 pub mod codes;
 mod error;
 pub mod model;
+pub mod spec;
 pub mod syntax;
 pub mod types;
 

@@ -713,13 +713,17 @@ fn read_line(r: &R<'_, '_>, line: N<'_, '_>) -> Result<InvoiceLine, Error> {
 /// [`Error::Unsupported`] when the invoice holds more than one preceding invoice reference (BG-3):
 /// D16B allows one `ram:InvoiceReferencedDocument`.
 pub fn write(inv: &Invoice) -> Result<String, Error> {
-    if inv.preceding_invoices.len() > 1 {
+    let problems = crate::spec::obstacles(
+        inv,
+        &crate::spec::Target {
+            syntax: Syntax::Cii,
+            specification: None,
+        },
+    );
+    if !problems.is_empty() {
         return Err(Error::Unsupported {
             target: "CII D16B".to_owned(),
-            reason: format!(
-                "the invoice refers to {} preceding invoices (BG-3) and CII D16B carries one; keep one reference or use UBL",
-                inv.preceding_invoices.len()
-            ),
+            reason: problems.join("; "),
         });
     }
     let mut w = Writer::new();
@@ -843,9 +847,11 @@ fn write_line(w: &mut Writer, line: &InvoiceLine) {
     };
     if p.gross_price.is_some() || p.discount.is_some() {
         w.start("ram:GrossPriceProductTradePrice");
-        let gross = p.gross_price.unwrap_or(UnitPrice(
-            p.net_price.0 + p.discount.map_or(rust_decimal::Decimal::ZERO, |d| d.0),
-        ));
+        // CII carries a discount (BT-147) only under a gross price (BT-148): derive it when absent.
+        let gross = p.gross_price.unwrap_or_else(|| {
+            let discount = p.discount.map_or(rust_decimal::Decimal::ZERO, |d| d.0);
+            UnitPrice(p.net_price.0.checked_add(discount).unwrap_or(p.net_price.0))
+        });
         w.leaf("ram:ChargeAmount", &gross.to_string());
         base(w);
         if let Some(d) = p.discount {
@@ -1208,7 +1214,7 @@ fn write_settlement(w: &mut Writer, inv: &Invoice) {
             w.end();
         }
     }
-    for b in &inv.vat_breakdown {
+    for (index, b) in inv.vat_breakdown.iter().enumerate() {
         w.start("ram:ApplicableTradeTax");
         w.leaf("ram:CalculatedAmount", &b.tax_amount.to_string());
         w.leaf("ram:TypeCode", "VAT");
@@ -1219,19 +1225,24 @@ fn write_settlement(w: &mut Writer, inv: &Invoice) {
             "ram:ExemptionReasonCode",
             b.exemption_reason_code.as_ref().map(VatExemptionCode::code),
         );
-        if let Some(d) = inv.tax_point_date {
+        // BT-7 and BT-8 are document level; CII allows them once (CII-SR-461), on the first breakdown.
+        if index == 0
+            && let Some(d) = inv.tax_point_date
+        {
             w.start("ram:TaxPointDate");
             w.start("udt:DateString")
                 .attr("format", "102")
                 .text_end(&d.to_102());
             w.end();
         }
-        w.opt_leaf(
-            "ram:DueDateTypeCode",
-            inv.tax_point_date_code
-                .as_ref()
-                .map(VatPointDateCode::cii_code),
-        );
+        if index == 0 {
+            w.opt_leaf(
+                "ram:DueDateTypeCode",
+                inv.tax_point_date_code
+                    .as_ref()
+                    .map(VatPointDateCode::cii_code),
+            );
+        }
         w.opt_leaf(
             "ram:RateApplicablePercent",
             b.rate.map(|r| r.to_string()).as_deref(),

@@ -732,8 +732,22 @@ fn read_line(r: &R<'_, '_>, line: N<'_, '_>, is_cn: bool) -> Result<InvoiceLine,
 /// Writes an invoice as UBL 2.1: a `CreditNote` for credit note type codes, else an `Invoice`.
 ///
 /// # Errors
-/// None today for UBL (every EN 16931 term has a UBL home); the `Result` is kept for symmetry with CII.
+/// [`Error::Unsupported`] for an invoice without lines (UBL requires one), or a credit note with a due
+/// date but no payment instructions (UBL carries BT-9 of a credit note inside payment means).
 pub fn write(inv: &Invoice) -> Result<String, Error> {
+    let problems = crate::spec::obstacles(
+        inv,
+        &crate::spec::Target {
+            syntax: Syntax::Ubl,
+            specification: None,
+        },
+    );
+    if !problems.is_empty() {
+        return Err(Error::Unsupported {
+            target: "UBL 2.1".to_owned(),
+            reason: problems.join("; "),
+        });
+    }
     let is_cn = inv.type_code.is_credit_note_type();
     let mut w = Writer::new();
     if is_cn {
