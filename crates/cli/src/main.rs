@@ -29,6 +29,10 @@ enum Command {
     Render(cmd::render::Args),
     /// Print or write the invoice XML embedded in a Factur-X / ZUGFeRD PDF.
     Extract(cmd::extract::Args),
+    /// Create a new instance: database, key hierarchy and N custodian share files.
+    Init(cmd::init::Args),
+    /// Rotate the key-encryption key or re-key the custodian shares (needs K share files).
+    Keys(cmd::keys::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +42,8 @@ fn main() -> ExitCode {
         Command::Convert(args) => cmd::convert::run(args),
         Command::Render(args) => cmd::render::run(args),
         Command::Extract(args) => cmd::extract::run(args),
+        Command::Init(args) => cmd::init::run(args),
+        Command::Keys(args) => cmd::keys::run(args),
     };
     match result {
         Ok(code) => code,

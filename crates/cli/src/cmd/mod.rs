@@ -2,5 +2,7 @@
 
 pub(crate) mod convert;
 pub(crate) mod extract;
+pub(crate) mod init;
+pub(crate) mod keys;
 pub(crate) mod render;
 pub(crate) mod validate;

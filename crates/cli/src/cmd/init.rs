@@ -1,0 +1,54 @@
+//! `faktura init`: a new instance with its database and key hierarchy.
+//!
+//! Draws a root key, splits it into N shares (threshold K), writes each
+//! share to its own 0600 file (optionally encrypted to a custodian's
+//! passphrase), creates the database and stores the share-set record and
+//! KEK version 1. The root key itself is never written anywhere and no
+//! share is ever printed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use faktura_crypto::{Keyring, OsRng, RootKey, split_root_key};
+
+use super::keys::{KeyStore, ShareOutput, read_passphrases, share_params, write_shares};
+
+/// Arguments of `faktura init`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Directory for the new instance (must not hold an instance yet).
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    output: ShareOutput,
+}
+
+/// Runs the command.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let params = share_params(&args.output)?;
+    let passphrases = read_passphrases(&args.output.passphrase_files, params.total())?;
+    // Refuse before making anything if the instance exists.
+    KeyStore::ensure_absent(&args.data_dir)?;
+
+    let root = RootKey::generate(&OsRng)?;
+    let (shares, record) = split_root_key(&root, params, &OsRng)?;
+    let (_ring, kek) = Keyring::create(root, &OsRng)?;
+
+    let written = write_shares(&args.output.share_dir, &shares, &passphrases)?;
+    KeyStore::create(&args.data_dir, &record, &kek)?;
+    eprintln!(
+        "Initialised a new instance in {}.\nShare set {}: {} of {} shares unseal it. Share files (give each to its custodian, keep no copies together):",
+        args.data_dir.display(),
+        record.set_id(),
+        record.threshold(),
+        record.total()
+    );
+    for path in &written {
+        eprintln!("  {}", path.display());
+    }
+    eprintln!(
+        "Key-encryption key version {} created. The root key was not written anywhere.",
+        kek.version().get()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,512 @@
+//! `faktura keys rotate|rekey`, and the share-file handling that `init` shares.
+//!
+//! Every command that needs the root key takes K share files
+//! (`--share-file`, repeated). All shares are read and checked, and the root
+//! key is recombined and verified against the instance's check value,
+//! before anything is written: with fewer than K distinct valid shares the
+//! command fails and changes nothing.
+//!
+//! Share files are written one per file, created new (never overwritten)
+//! with mode 0600 in a directory of mode 0700, and never printed.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use faktura_crypto::{
+    Keyring, OsRng, RootKey, SecretString, Share, ShareParams, ShareSetRecord, Unsealer,
+    WrappedDataKey, WrappedKek,
+};
+
+/// Arguments of `faktura keys`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: KeysCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum KeysCommand {
+    /// Add a key-encryption key version, re-wrap every data key under it; old versions stay readable.
+    Rotate(RotateArgs),
+    /// Issue a new share set for the same root key; the old shares stop working.
+    Rekey(RekeyArgs),
+}
+
+/// The shares that unseal the root key, given non-interactively.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ShareInput {
+    /// A custodian's share file; repeat once per custodian (K times).
+    #[arg(long = "share-file", value_name = "FILE", required = true)]
+    share_files: Vec<PathBuf>,
+    /// Passphrase file for an encrypted share file; repeat, in the order of the encrypted share files.
+    #[arg(
+        id = "share_passphrase_files",
+        long = "share-passphrase-file",
+        value_name = "FILE"
+    )]
+    passphrase_files: Vec<PathBuf>,
+}
+
+/// How to split and where to write new shares.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ShareOutput {
+    /// Number of shares to issue (N).
+    #[arg(long, default_value_t = 5)]
+    shares: u8,
+    /// Number of shares that unseal (K).
+    #[arg(long, default_value_t = 3)]
+    threshold: u8,
+    /// Directory to write the share files to (created with mode 0700 if missing).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) share_dir: PathBuf,
+    /// Encrypt share i to the passphrase in the i-th file (repeat N times, or not at all).
+    #[arg(long = "passphrase-file", value_name = "FILE")]
+    pub(crate) passphrase_files: Vec<PathBuf>,
+    /// DEVELOPMENT ONLY: one share that alone unseals (no split knowledge).
+    #[arg(long)]
+    dev_single_share: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct RotateArgs {
+    /// The instance's data directory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    input: ShareInput,
+}
+
+#[derive(Debug, clap::Args)]
+struct RekeyArgs {
+    /// The instance's data directory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    input: ShareInput,
+    #[command(flatten)]
+    output: ShareOutput,
+}
+
+/// Runs the command.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        KeysCommand::Rotate(a) => rotate(&a),
+        KeysCommand::Rekey(a) => rekey(&a),
+    }
+}
+
+fn rotate(args: &RotateArgs) -> anyhow::Result<ExitCode> {
+    let store = KeyStore::open(&args.data_dir)?;
+    let stored = store.read()?;
+    let root = unseal(&args.input, &stored.share_set)?;
+    let mut ring = Keyring::open(root, &stored.keks)
+        .context("the stored key-encryption keys do not open under the root key")?;
+    let new_kek = ring.rotate(&OsRng)?;
+    let rewrapped: Vec<WrappedDataKey> = stored
+        .current_data_keys()
+        .iter()
+        .map(|w| ring.rewrap(w, &OsRng))
+        .collect::<Result<_, _>>()
+        .context("re-wrapping a data key failed")?;
+    store.append_rotation(&new_kek, &rewrapped)?;
+    eprintln!(
+        "Rotated: key-encryption key version {} is current; {} data key(s) re-wrapped under it. Older versions stay stored for reading.",
+        new_kek.version().get(),
+        rewrapped.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rekey(args: &RekeyArgs) -> anyhow::Result<ExitCode> {
+    let store = KeyStore::open(&args.data_dir)?;
+    let stored = store.read()?;
+    let params = share_params(&args.output)?;
+    let passphrases = read_passphrases(&args.output.passphrase_files, params.total())?;
+    let root = unseal(&args.input, &stored.share_set)?;
+    let ring = Keyring::open(root, &stored.keks)
+        .context("the stored key-encryption keys do not open under the root key")?;
+    let (shares, record) = ring.rekey(params, &OsRng)?;
+    // New share files first: if the store write then fails, the old shares stay valid.
+    let written = write_shares(&args.output.share_dir, &shares, &passphrases)?;
+    store.append_share_set(&stored, &record)?;
+    eprintln!(
+        "Re-keyed: new share set {} ({} of {}), {} share file(s) written to {}. The previous shares no longer unseal this instance.",
+        record.set_id(),
+        record.threshold(),
+        record.total(),
+        written.len(),
+        args.output.share_dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks N and K (and the development flag) and warns about 1-of-1.
+pub(crate) fn share_params(output: &ShareOutput) -> anyhow::Result<ShareParams> {
+    if output.dev_single_share {
+        eprintln!(
+            "WARNING: --dev-single-share: one share alone unseals this instance. There is no split knowledge; never use this for real data."
+        );
+        return Ok(ShareParams::danger_single_share());
+    }
+    ShareParams::new(output.shares, output.threshold)
+        .map_err(|e| anyhow::anyhow!("{e} (use --shares N --threshold K with 2 <= K <= N <= 255)"))
+}
+
+/// Reads passphrase files (one line each); there must be none or exactly `total`.
+pub(crate) fn read_passphrases(files: &[PathBuf], total: u8) -> anyhow::Result<Vec<SecretString>> {
+    if !files.is_empty() && files.len() != usize::from(total) {
+        bail!(
+            "{} passphrase file(s) given for {total} shares: give one per share, or none",
+            files.len()
+        );
+    }
+    files.iter().map(|f| read_passphrase(f)).collect()
+}
+
+fn read_passphrase(path: &Path) -> anyhow::Result<SecretString> {
+    let text = SecretString::new(
+        fs::read_to_string(path)
+            .with_context(|| format!("cannot read passphrase file {}", path.display()))?,
+    );
+    let line = text.expose_secret().lines().next().unwrap_or_default();
+    if line.chars().count() < 12 {
+        bail!(
+            "the passphrase in {} is shorter than 12 characters; choose a longer one",
+            path.display()
+        );
+    }
+    Ok(SecretString::from(line))
+}
+
+/// Reads, checks and recombines the shares; verifies the root key against `record`.
+pub(crate) fn unseal(input: &ShareInput, record: &ShareSetRecord) -> anyhow::Result<RootKey> {
+    let mut passphrases = input.passphrase_files.iter();
+    let mut unsealer = Unsealer::new(record.clone());
+    for path in &input.share_files {
+        let meta = fs::metadata(path)
+            .with_context(|| format!("cannot read share file {}", path.display()))?;
+        if meta.len() > faktura_crypto::MAX_SHARE_FILE as u64 {
+            bail!("{} is too large to be a share file", path.display());
+        }
+        let text = SecretString::new(
+            fs::read_to_string(path)
+                .with_context(|| format!("cannot read share file {}", path.display()))?,
+        );
+        let passphrase = if Share::is_encrypted_text(text.expose_secret()) {
+            let file = passphrases.next().with_context(|| {
+                format!("{} is encrypted: give its passphrase with --share-passphrase-file (in the order of the encrypted share files)", path.display())
+            })?;
+            Some(read_passphrase(file)?)
+        } else {
+            None
+        };
+        let share = Share::from_text(text.expose_secret(), passphrase.as_ref())
+            .with_context(|| format!("share file {}", path.display()))?;
+        unsealer
+            .add(share)
+            .with_context(|| format!("share file {}", path.display()))?;
+    }
+    let root = unsealer
+        .finish()
+        .context("cannot unseal; nothing was changed")?;
+    Ok(root)
+}
+
+/// Writes one file per share, mode 0600, refusing to overwrite; returns the paths.
+pub(crate) fn write_shares(
+    dir: &Path,
+    shares: &[Share],
+    passphrases: &[SecretString],
+) -> anyhow::Result<Vec<PathBuf>> {
+    create_private_dir(dir)?;
+    let total = shares.len();
+    let mut written = Vec::with_capacity(total);
+    for (ordinal, share) in shares.iter().enumerate() {
+        let set = share.set_id().to_string();
+        let path = dir.join(format!(
+            "share-{}-of-{total}-{}.txt",
+            ordinal + 1,
+            set.get(..8).unwrap_or(&set)
+        ));
+        let contents = match passphrases.get(ordinal) {
+            Some(p) => SecretString::new(share.to_encrypted_text(p, &OsRng)?),
+            None => share.to_text(),
+        };
+        let mut file = private_file(&path)?;
+        file.write_all(contents.expose_secret().as_bytes())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot write share file {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        if !dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .with_context(|| format!("cannot create directory {}", dir.display()))?;
+        }
+    }
+    #[cfg(not(unix))]
+    fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create directory {}", dir.display()))?;
+    Ok(())
+}
+
+fn private_file(path: &Path) -> anyhow::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path).with_context(|| {
+        format!(
+            "cannot create {} (it must not exist yet; shares are never overwritten)",
+            path.display()
+        )
+    })
+}
+
+impl StoredKeys {
+    /// For each data key (company, purpose, version), the form wrapped under the newest KEK.
+    pub(crate) fn current_data_keys(&self) -> Vec<WrappedDataKey> {
+        let mut best: std::collections::BTreeMap<(String, u8, u32), &WrappedDataKey> =
+            std::collections::BTreeMap::new();
+        for w in &self.data_keys {
+            let id = (
+                w.company().as_str().to_owned(),
+                w.purpose().code(),
+                w.version().get(),
+            );
+            let newer = best
+                .get(&id)
+                .is_none_or(|b| b.kek_version() < w.kek_version());
+            if newer {
+                best.insert(id, w);
+            }
+        }
+        best.into_values().cloned().collect()
+    }
+}
+
+/// File name of the SQLite database inside a data directory.
+pub(crate) const DATABASE_FILE: &str = "faktura.db";
+/// `purpose` column of instance-wide key material (share sets, KEKs).
+const ROOT_PURPOSE: &str = "root";
+
+/// What the instance's database holds about its keys.
+#[derive(Debug)]
+pub(crate) struct StoredKeys {
+    /// The current (newest) share set.
+    pub(crate) share_set: ShareSetRecord,
+    share_set_version: u32,
+    /// Every stored KEK version.
+    pub(crate) keks: Vec<WrappedKek>,
+    /// Every stored wrapped data key (each re-wrapping is its own row).
+    pub(crate) data_keys: Vec<WrappedDataKey>,
+}
+
+/// The key-material side of an instance's database, through crates/store.
+///
+/// Row layout: share sets are `share-set` rows (version 1, 2, … per re-key;
+/// the newest is current); KEKs are `kek` rows (version = KEK version);
+/// data keys are `dek` rows with company id, purpose `<purpose>.v<data-key
+/// version>` and version = the KEK version they are wrapped under, so every
+/// re-wrapping appends a row and nothing is updated.
+#[derive(Debug)]
+pub(crate) struct KeyStore {
+    runtime: tokio::runtime::Runtime,
+    store: faktura_store::Store,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn kind(name: &str) -> anyhow::Result<faktura_store::KeyKind> {
+    Ok(faktura_store::KeyKind::new(name)?)
+}
+
+impl KeyStore {
+    /// Fails if `data_dir` already holds an instance.
+    pub(crate) fn ensure_absent(data_dir: &Path) -> anyhow::Result<()> {
+        let db = data_dir.join(DATABASE_FILE);
+        if db.exists() {
+            bail!(
+                "{} already holds an instance ({} exists); choose another --data-dir",
+                data_dir.display(),
+                db.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Creates the database in `data_dir` and stores the first share set and KEK.
+    pub(crate) fn create(
+        data_dir: &Path,
+        record: &ShareSetRecord,
+        kek: &WrappedKek,
+    ) -> anyhow::Result<()> {
+        Self::ensure_absent(data_dir)?;
+        create_private_dir(data_dir)?;
+        let runtime = runtime()?;
+        let db = data_dir.join(DATABASE_FILE);
+        let store = runtime
+            .block_on(faktura_store::Store::open_sqlite(&db))
+            .with_context(|| format!("cannot create the database {}", db.display()))?;
+        let this = Self { runtime, store };
+        this.append(
+            faktura_store::KeyKind::SHARE_SET,
+            1,
+            None,
+            ROOT_PURPOSE,
+            record.to_bytes(),
+        )?;
+        this.append(
+            faktura_store::KeyKind::KEK,
+            kek.version().get(),
+            None,
+            ROOT_PURPOSE,
+            kek.to_bytes(),
+        )?;
+        drop(this);
+        Ok(())
+    }
+
+    /// Opens the database of an existing instance.
+    pub(crate) fn open(data_dir: &Path) -> anyhow::Result<Self> {
+        let db = data_dir.join(DATABASE_FILE);
+        if !db.is_file() {
+            bail!(
+                "{} holds no instance ({} is missing); run `faktura init` first or check --data-dir",
+                data_dir.display(),
+                db.display()
+            );
+        }
+        let runtime = runtime()?;
+        let store = runtime
+            .block_on(faktura_store::Store::open_sqlite(&db))
+            .with_context(|| format!("cannot open the database {}", db.display()))?;
+        Ok(Self { runtime, store })
+    }
+
+    fn append(
+        &self,
+        kind_name: &str,
+        version: u32,
+        company: Option<&str>,
+        purpose: &str,
+        wrapped: Vec<u8>,
+    ) -> anyhow::Result<()> {
+        use faktura_crypto::Clock as _;
+        let new = faktura_store::NewKeyMaterial {
+            kind: kind(kind_name)?,
+            version,
+            company_id: company.map(str::to_owned),
+            purpose: purpose.to_owned(),
+            wrapped,
+            created_at: faktura_crypto::SystemClock.now(),
+        };
+        self.runtime
+            .block_on(self.store.append_key_material(&new))
+            .with_context(|| format!("cannot store {kind_name} version {version}"))?;
+        Ok(())
+    }
+
+    /// Reads the current share set, every KEK and every wrapped data key.
+    pub(crate) fn read(&self) -> anyhow::Result<StoredKeys> {
+        let rows = |name: &str| -> anyhow::Result<Vec<faktura_store::KeyMaterial>> {
+            Ok(self
+                .runtime
+                .block_on(self.store.key_material_of_kind(&kind(name)?))?)
+        };
+        let (share_set_version, share_set) = rows(faktura_store::KeyKind::SHARE_SET)?
+            .into_iter()
+            .max_by_key(|r| r.version)
+            .map(|r| ShareSetRecord::from_bytes(&r.wrapped).map(|s| (r.version, s)))
+            .transpose()
+            .context("the stored share set is damaged")?
+            .context("the database holds no share set; was this instance initialised with `faktura init`?")?;
+        let keks = rows(faktura_store::KeyKind::KEK)?
+            .iter()
+            .map(|r| WrappedKek::from_bytes(&r.wrapped))
+            .collect::<Result<Vec<_>, _>>()
+            .context("a stored key-encryption key is damaged")?;
+        let data_keys = rows(faktura_store::KeyKind::DEK)?
+            .iter()
+            .map(|r| WrappedDataKey::from_bytes(&r.wrapped))
+            .collect::<Result<Vec<_>, _>>()
+            .context("a stored data key is damaged")?;
+        Ok(StoredKeys {
+            share_set,
+            share_set_version,
+            keks,
+            data_keys,
+        })
+    }
+
+    /// Stores a rotation: the new KEK first, then each re-wrapped data key.
+    pub(crate) fn append_rotation(
+        &self,
+        kek: &WrappedKek,
+        rewrapped: &[WrappedDataKey],
+    ) -> anyhow::Result<()> {
+        self.append(
+            faktura_store::KeyKind::KEK,
+            kek.version().get(),
+            None,
+            ROOT_PURPOSE,
+            kek.to_bytes(),
+        )?;
+        for w in rewrapped {
+            let purpose = format!("{}.v{}", w.purpose().label(), w.version().get());
+            self.append(
+                faktura_store::KeyKind::DEK,
+                w.kek_version().get(),
+                Some(w.company().as_str()),
+                &purpose,
+                w.to_bytes(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Stores a new share set; it becomes current and the previous one stops unsealing.
+    pub(crate) fn append_share_set(
+        &self,
+        stored: &StoredKeys,
+        record: &ShareSetRecord,
+    ) -> anyhow::Result<()> {
+        let version = stored
+            .share_set_version
+            .checked_add(1)
+            .context("share set version counter exhausted")?;
+        self.append(
+            faktura_store::KeyKind::SHARE_SET,
+            version,
+            None,
+            ROOT_PURPOSE,
+            record.to_bytes(),
+        )
+    }
+}
+
+impl Drop for KeyStore {
+    fn drop(&mut self) {
+        self.runtime.block_on(self.store.close());
+    }
+}

@@ -1,0 +1,417 @@
+//! End to end: `faktura init`, `faktura keys rotate` and `faktura keys rekey`
+//! from the built binary, on a real SQLite database in a temporary directory.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers may fail loudly"
+)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn faktura(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faktura"))
+        .args(args)
+        .output()
+        .expect("run faktura")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh directory under the target dir, removed and recreated per test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli-keys")
+        .join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// What a command could change: every file's bytes under `dir` except the
+/// SQLite files (opening a database touches its pages and WAL), plus every
+/// key-material row of every database found, read through crates/store.
+/// One key-material row: kind, version, company, purpose, wrapped bytes.
+type KeyRow = (String, u32, Option<String>, String, Vec<u8>);
+
+#[derive(Debug, PartialEq, Eq)]
+struct Snapshot {
+    files: BTreeMap<PathBuf, Vec<u8>>,
+    key_rows: Vec<KeyRow>,
+}
+
+fn snapshot(dir: &Path) -> Snapshot {
+    let files = file_bytes(dir);
+    let mut key_rows = Vec::new();
+    for db in files.keys().filter(|p| p.ends_with("faktura.db")) {
+        key_rows.extend(key_material(db));
+    }
+    let files = files
+        .into_iter()
+        .filter(|(p, _)| {
+            !p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("faktura.db")
+        })
+        .collect();
+    Snapshot { files, key_rows }
+}
+
+fn key_material(db: &Path) -> Vec<KeyRow> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = faktura_store::Store::open_sqlite(db).await.unwrap();
+        let mut rows = Vec::new();
+        for kind in ["share-set", "kek", "dek"] {
+            for r in store
+                .key_material_of_kind(&faktura_store::KeyKind::new(kind).unwrap())
+                .await
+                .unwrap()
+            {
+                rows.push((
+                    r.kind.as_str().to_owned(),
+                    r.version,
+                    r.company_id,
+                    r.purpose,
+                    r.wrapped,
+                ));
+            }
+        }
+        store.close().await;
+        rows
+    })
+}
+
+fn file_bytes(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(path.clone(), fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn share_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+fn with_shares<'a>(base: &[&'a str], shares: &'a [String]) -> Vec<&'a str> {
+    let mut args = base.to_vec();
+    for s in shares {
+        args.push("--share-file");
+        args.push(s);
+    }
+    args
+}
+
+fn paths(files: &[PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .map(|p| p.to_str().unwrap().to_owned())
+        .collect()
+}
+
+fn init(root: &Path, extra: &[&str]) -> (String, Vec<PathBuf>) {
+    let data = root.join("data");
+    let shares = root.join("shares");
+    let mut args = vec![
+        "init",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--share-dir",
+        shares.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = faktura(&args);
+    assert!(out.status.success(), "init failed: {}", stderr(&out));
+    (data.to_str().unwrap().to_owned(), share_files(&shares))
+}
+
+#[test]
+fn init_writes_private_share_files_and_prints_no_secret() {
+    let root = scratch("init");
+    let data = root.join("data");
+    let shares_dir = root.join("shares");
+    let out = faktura(&[
+        "init",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--share-dir",
+        shares_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files = share_files(&shares_dir);
+    assert_eq!(files.len(), 5, "default is 3 of 5");
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    for f in &files {
+        let text = fs::read_to_string(f).unwrap();
+        assert!(text.starts_with("faktura-share v1\n"));
+        assert!(text.contains("threshold: 3\n") && text.contains("shares: 5\n"));
+        let data_line = text.lines().find(|l| l.starts_with("data: ")).unwrap();
+        assert!(!printed.contains(&data_line[6..]), "a share was printed");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(fs::metadata(f).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // The share data never reaches the database either.
+        for bytes in file_bytes(&data).values() {
+            assert!(
+                !bytes
+                    .windows(data_line.len() - 6)
+                    .any(|w| w == &data_line.as_bytes()[6..])
+            );
+        }
+    }
+    // A second init on the same directory is refused and changes nothing.
+    let before = snapshot(&root);
+    let again = faktura(&[
+        "init",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--share-dir",
+        root.join("s2").to_str().unwrap(),
+    ]);
+    assert!(!again.status.success());
+    assert!(
+        snapshot(&root) == before,
+        "a failed command changed something"
+    );
+}
+
+#[test]
+fn bad_parameters_are_refused() {
+    let root = scratch("params");
+    let data = root.join("data");
+    let shares = root.join("shares");
+    for (n, k) in [("5", "1"), ("2", "3"), ("5", "0")] {
+        let out = faktura(&[
+            "init",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--share-dir",
+            shares.to_str().unwrap(),
+            "--shares",
+            n,
+            "--threshold",
+            k,
+        ]);
+        assert!(!out.status.success(), "{n} of {k} accepted");
+        assert!(stderr(&out).contains("threshold"), "{}", stderr(&out));
+        assert!(
+            !data.exists() && !shares.exists(),
+            "a refused init left files"
+        );
+    }
+}
+
+#[test]
+fn rotate_needs_k_distinct_valid_shares_and_changes_nothing_otherwise() {
+    let root = scratch("rotate");
+    let (data, files) = init(&root, &[]);
+    let shares = paths(&files);
+    let before = snapshot(&root);
+
+    // Two shares, or one share three times, are not enough.
+    for attempt in [
+        vec![shares[0].clone(), shares[1].clone()],
+        vec![shares[2].clone(); 3],
+    ] {
+        let out = faktura(&with_shares(
+            &["keys", "rotate", "--data-dir", &data],
+            &attempt,
+        ));
+        assert!(!out.status.success());
+        assert_eq!(out.status.code(), Some(2));
+        let msg = stderr(&out);
+        assert!(msg.contains("required") || msg.contains("twice"), "{msg}");
+        assert!(
+            snapshot(&root) == before,
+            "a failed rotate changed something"
+        );
+    }
+    // A damaged share is named.
+    let damaged = root.join("damaged.txt");
+    let text = fs::read_to_string(&files[0]).unwrap();
+    let data_line = text.lines().find(|l| l.starts_with("data: ")).unwrap();
+    let flipped = format!(
+        "data: {}{}",
+        if data_line.as_bytes()[6] == b'A' {
+            'B'
+        } else {
+            'A'
+        },
+        &data_line[7..]
+    );
+    fs::write(&damaged, text.replace(data_line, &flipped)).unwrap();
+    let attempt = vec![
+        damaged.to_str().unwrap().to_owned(),
+        shares[1].clone(),
+        shares[2].clone(),
+    ];
+    let out = faktura(&with_shares(
+        &["keys", "rotate", "--data-dir", &data],
+        &attempt,
+    ));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("damaged.txt") && stderr(&out).contains("integrity"),
+        "{}",
+        stderr(&out)
+    );
+    fs::remove_file(&damaged).unwrap();
+    assert!(
+        snapshot(&root) == before,
+        "a failed command changed something"
+    );
+
+    // Any three (here the last three, in reverse order) rotate.
+    let three = vec![shares[4].clone(), shares[3].clone(), shares[2].clone()];
+    let out = faktura(&with_shares(
+        &["keys", "rotate", "--data-dir", &data],
+        &three,
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("version 2"), "{}", stderr(&out));
+    let out = faktura(&with_shares(
+        &["keys", "rotate", "--data-dir", &data],
+        &shares,
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("version 3"), "{}", stderr(&out));
+}
+
+#[test]
+fn rekey_issues_new_shares_and_invalidates_the_old_ones() {
+    let root = scratch("rekey");
+    let (data, files) = init(&root, &[]);
+    let old = paths(&files);
+    let new_dir = root.join("new-shares");
+    let out = faktura(&with_shares(
+        &[
+            "keys",
+            "rekey",
+            "--data-dir",
+            &data,
+            "--share-dir",
+            new_dir.to_str().unwrap(),
+            "--shares",
+            "4",
+            "--threshold",
+            "2",
+        ],
+        &old[..3],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let new = paths(&share_files(&new_dir));
+    assert_eq!(new.len(), 4);
+
+    let before = snapshot(&root);
+    let out = faktura(&with_shares(
+        &["keys", "rotate", "--data-dir", &data],
+        &old[..3],
+    ));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("re-key"), "{}", stderr(&out));
+    assert!(
+        snapshot(&root) == before,
+        "a failed command changed something"
+    );
+
+    let out = faktura(&with_shares(
+        &["keys", "rotate", "--data-dir", &data],
+        &new[1..3],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn encrypted_share_files_and_single_share_dev_mode() {
+    let root = scratch("encrypted");
+    let mut pass_args = Vec::new();
+    for i in 0..3 {
+        let p = root.join(format!("pass{i}"));
+        fs::write(&p, format!("custodian {i} long passphrase\n")).unwrap();
+        pass_args.push("--passphrase-file".to_owned());
+        pass_args.push(p.to_str().unwrap().to_owned());
+    }
+    let mut extra = vec!["--shares", "3", "--threshold", "2"];
+    extra.extend(pass_args.iter().map(String::as_str));
+    let (data, files) = init(&root, &extra);
+    let shares = paths(&files);
+    assert!(
+        fs::read_to_string(&files[0])
+            .unwrap()
+            .starts_with("faktura-share v1 encrypted\n")
+    );
+    let p0 = root.join("pass0");
+    let p2 = root.join("pass2");
+    let mut args = with_shares(
+        &["keys", "rotate", "--data-dir", &data],
+        &[shares[0].clone(), shares[2].clone()][..],
+    )
+    .iter()
+    .map(|s| s.to_string())
+    .collect::<Vec<_>>();
+    let no_pass = faktura(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!no_pass.status.success());
+    assert!(
+        stderr(&no_pass).contains("passphrase"),
+        "{}",
+        stderr(&no_pass)
+    );
+    // Wrong order of passphrases: share 0 gets custodian 2's passphrase.
+    let mut wrong = args.clone();
+    wrong.extend([
+        "--share-passphrase-file".into(),
+        p2.to_str().unwrap().into(),
+        "--share-passphrase-file".into(),
+        p0.to_str().unwrap().into(),
+    ]);
+    let out = faktura(&wrong.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("wrong passphrase"),
+        "{}",
+        stderr(&out)
+    );
+    args.extend([
+        "--share-passphrase-file".into(),
+        p0.to_str().unwrap().into(),
+        "--share-passphrase-file".into(),
+        p2.to_str().unwrap().into(),
+    ]);
+    let out = faktura(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let dev_root = scratch("dev-single");
+    let (data, files) = init(&dev_root, &["--dev-single-share"]);
+    assert_eq!(files.len(), 1);
+    let out = faktura(&with_shares(
+        &["keys", "rotate", "--data-dir", &data],
+        &paths(&files),
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+}

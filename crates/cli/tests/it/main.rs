@@ -1,0 +1,3 @@
+//! Integration tests of the `faktura` binary: one test binary, one module per area.
+
+mod keys;
