@@ -159,16 +159,18 @@ fn find_output(dir: &Path, stem: &str) -> Result<PathBuf> {
 
 /// A crate as the check compares it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Crate {
-    name: String,
-    version: String,
+pub(crate) struct Crate {
+    /// The crate name.
+    pub(crate) name: String,
+    /// Its version, as Cargo.lock pins it.
+    pub(crate) version: String,
     /// The SPDX identifiers of its licence expression, or empty when it has none.
-    licences: BTreeSet<String>,
+    pub(crate) licences: BTreeSet<String>,
 }
 
 /// Every crate the binary is built from: what `faktura-cli` reaches through
 /// normal dependencies (dev- and build-only edges excluded), from Cargo.lock.
-fn binary_crates(meta: &Metadata) -> Result<BTreeMap<String, Crate>> {
+pub(crate) fn binary_crates(meta: &Metadata) -> Result<BTreeMap<String, Crate>> {
     let by_id = meta.by_id();
     let root = meta
         .members()
