@@ -58,3 +58,18 @@ pub use profile::{MAX_XML_BYTES, Profile, Relationship, Syntax, detect_profile, 
 pub use render::{Lang, epc_payload};
 pub use view::{InvoiceView, Line, MAX_LINES, Party, Payment, Totals, VatRow};
 pub use xmp::FX_NAMESPACE;
+
+/// Entry points for the cargo-fuzz targets in `crates/pdf/fuzz` (not a stable API).
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Extraction and container check on arbitrary bytes: must return, never panic.
+    pub fn facturx_extract(data: &[u8]) {
+        if let Ok((ex, _)) = crate::check(data) {
+            // Whatever was extracted must be what a second extraction returns.
+            debug_assert_eq!(
+                crate::extract(data).ok().map(|e| e.invoice.data),
+                Some(ex.invoice.data)
+            );
+        }
+    }
+}

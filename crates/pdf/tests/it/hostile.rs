@@ -39,6 +39,7 @@ fn flipped_bytes_never_panic() {
             m[i] = (state >> 8) as u8;
         }
         let _ = check(&m);
+        faktura_pdf::fuzzing::facturx_extract(&m);
     }
 }
 
