@@ -1,13 +1,15 @@
 //! Walks a document against a compiled [`Schema`]: content models, attributes and values.
 //! The walk uses an explicit stack, so nesting depth costs heap, never call-stack.
 
+use std::collections::HashSet;
+
 use roxmltree::{Document, Node};
 
 use crate::Violation;
 use crate::model::{
     ComplexType, Content, ElemId, Particle, Process, Schema, Term, TypeRef, Wildcard,
 };
-use crate::simple::shorten;
+use crate::simple::{Builtin, shorten};
 
 /// The XML Schema instance namespace (`xsi:`).
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
@@ -27,6 +29,8 @@ pub(crate) struct Checker<'s, 'a, 'i> {
     schema: &'s Schema,
     doc: &'a Document<'i>,
     out: Vec<Violation>,
+    /// `xs:ID` values seen so far; each may occur once per document.
+    ids: HashSet<&'a str>,
 }
 
 impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
@@ -35,6 +39,7 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
             schema,
             doc,
             out: Vec::new(),
+            ids: HashSet::new(),
         }
     }
 
@@ -113,7 +118,17 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
                 false
             }
         };
-        match decl.ty {
+        let ty = match node.attribute((XSI, "type")) {
+            None => decl.ty,
+            Some(v) => match self.xsi_type(node, v, decl.ty) {
+                Ok(t) => t,
+                Err(why) => {
+                    self.report(node, format!("xsi:type on {name} {why}"));
+                    return;
+                }
+            },
+        };
+        match ty {
             TypeRef::Simple(sid) => {
                 for a in node.attributes() {
                     if a.namespace() == Some(XSI) {
@@ -167,6 +182,48 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
         }
     }
 
+    /// The type an `xsi:type` value names, if it is the declared type or derived from it.
+    fn xsi_type(
+        &self,
+        node: Node<'a, 'i>,
+        value: &str,
+        declared: TypeRef,
+    ) -> Result<TypeRef, String> {
+        let value = value.trim_matches([' ', '\t', '\n', '\r']);
+        let (prefix, local) = match value.split_once(':') {
+            Some((p, l)) => (Some(p), l),
+            None => (None, value),
+        };
+        let Some(ns) = node
+            .lookup_namespace_uri(prefix)
+            .or(prefix.map_or(Some(""), |_| None))
+        else {
+            return Err(format!(
+                "uses the undeclared prefix in '{}'; declare it or remove xsi:type",
+                shorten(value)
+            ));
+        };
+        let Some(ty) = self
+            .schema
+            .types
+            .get(&(ns.to_owned(), local.to_owned()))
+            .copied()
+        else {
+            return Err(format!(
+                "names the type '{}', which the schema does not define; remove xsi:type",
+                shorten(value)
+            ));
+        };
+        if self.schema.derives_from(ty, declared) {
+            Ok(ty)
+        } else {
+            Err(format!(
+                "names the type '{}', which is not derived from the element's declared type; remove xsi:type",
+                shorten(value)
+            ))
+        }
+    }
+
     fn expect_nil_empty(&mut self, node: Node<'a, 'i>, name: Name<'_, '_>) {
         if node
             .children()
@@ -179,11 +236,11 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
     fn xsi_attr(&mut self, node: Node<'a, 'i>, name: Name<'_, '_>, local: &str) {
         match local {
             "nil" | "schemaLocation" | "noNamespaceSchemaLocation" => {}
-            "type" => self.report(
+            "type" => {}
+            other => self.report(
                 node,
-                format!("xsi:type on {name} is not supported here; use the element's declared type and remove xsi:type"),
+                format!("attribute xsi:{other} is not allowed on {name}; remove it"),
             ),
-            other => self.report(node, format!("attribute xsi:{other} is not allowed on {name}; remove it")),
         }
     }
 
@@ -235,6 +292,19 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
                         format!(
                             "attribute {} of {name} is invalid: {why}",
                             attr_name(node, &a)
+                        ),
+                    );
+                } else if st.builtin == Builtin::Id
+                    && !self
+                        .ids
+                        .insert(a.value().trim_matches([' ', '\t', '\n', '\r']))
+                {
+                    self.report(
+                        node,
+                        format!(
+                            "attribute {} of {name} repeats the identifier '{}', which is already used in this document; identifiers (xs:ID) must be unique",
+                            attr_name(node, &a),
+                            shorten(a.value())
                         ),
                     );
                 } else if let Some(fixed) = &u.fixed

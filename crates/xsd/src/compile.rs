@@ -42,10 +42,12 @@ pub(crate) fn compile(roots: &[&str]) -> Result<Schema, Error> {
                 c.global_element(&q, None)?;
             }
             Kind::Complex => {
-                c.complex_named(&q)?;
+                let id = c.complex_named(&q)?;
+                c.out.types.insert(q, TypeRef::Complex(id));
             }
             Kind::Simple => {
-                c.simple_named(&q)?;
+                let id = c.simple_named(&q)?;
+                c.out.types.insert(q, TypeRef::Simple(id));
             }
         }
     }
@@ -334,6 +336,7 @@ impl<'a> Compiler<'a> {
             }),
             mixed: true,
             is_abstract: false,
+            base: None,
         });
         self.any_type = Some(id);
         id
@@ -543,6 +546,7 @@ impl<'a> Compiler<'a> {
             content: Content::Empty,
             mixed: false,
             is_abstract: false,
+            base: None,
         });
         id
     }
@@ -556,6 +560,7 @@ impl<'a> Compiler<'a> {
             content: Content::Empty,
             mixed: at.flag("mixed")?,
             is_abstract: at.flag("abstract")?,
+            base: None,
         };
         for c in at.children()? {
             match c.local() {
@@ -633,6 +638,7 @@ impl<'a> Compiler<'a> {
             return Err(d.err("derivation without base"));
         };
         let base_ty = self.type_ref(d, &base)?;
+        ct.base = Some(base_ty);
         let (mut value, attrs, any_attr) = match base_ty {
             TypeRef::Simple(s) => (s, Vec::new(), None),
             TypeRef::Complex(c) => {
@@ -697,6 +703,7 @@ impl<'a> Compiler<'a> {
             return Err(d.err("derivation without base"));
         };
         let base_id = self.complex_ref(d, &base)?;
+        ct.base = Some(TypeRef::Complex(base_id));
         let Some(b) = self.out.complex_type(base_id) else {
             return Err(d.err("base type missing"));
         };

@@ -28,6 +28,8 @@ pub(crate) struct Schema {
     pub(crate) simple: Vec<SimpleType>,
     /// Global element declarations by (namespace, local name); used for roots and lax wildcards.
     pub(crate) globals: HashMap<(String, String), ElemId>,
+    /// Named types by (namespace, local name), for `xsi:type`.
+    pub(crate) types: HashMap<(String, String), TypeRef>,
 }
 
 impl Schema {
@@ -36,6 +38,21 @@ impl Schema {
         self.globals
             .get(&(ns.to_owned(), local.to_owned()))
             .copied()
+    }
+
+    /// Whether `ty` is `base` or derived from it (by extension or restriction).
+    pub(crate) fn derives_from(&self, ty: TypeRef, base: TypeRef) -> bool {
+        let mut cur = Some(ty);
+        // The chain is finite (types are compiled before what derives from them); the bound
+        // only guards against a compiler defect.
+        for _ in 0..64 {
+            match cur {
+                Some(t) if t == base => return true,
+                Some(TypeRef::Complex(c)) => cur = self.complex_type(c).and_then(|ct| ct.base),
+                _ => return false,
+            }
+        }
+        false
     }
 
     pub(crate) fn element(&self, id: ElemId) -> Option<&ElemDecl> {
@@ -62,7 +79,7 @@ pub(crate) struct ElemDecl {
 }
 
 /// The type of an element.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TypeRef {
     Simple(SimpleId),
     Complex(ComplexId),
@@ -78,6 +95,8 @@ pub(crate) struct ComplexType {
     pub(crate) content: Content,
     pub(crate) mixed: bool,
     pub(crate) is_abstract: bool,
+    /// The type this one is derived from, if any.
+    pub(crate) base: Option<TypeRef>,
 }
 
 /// What a complex type allows between its tags.

@@ -528,6 +528,27 @@ fn crafted(ubl: &str, cii: &str) -> Vec<(String, String, SchemaKind)> {
             inv,
         );
     }
+    for (what, a, b) in [
+        ("duplicate Id", "dup", "dup"),
+        ("distinct Ids", "one", "two"),
+        ("Id with spaces", " dup", "dup "),
+    ] {
+        let obj = |id: &str| {
+            format!(
+                "<ext:UBLExtension><ext:ExtensionContent><ds:Object xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" Id=\"{id}\"/></ext:ExtensionContent></ext:UBLExtension>"
+            )
+        };
+        let block = format!(
+            "<ext:UBLExtensions {ext_ns}>{}{}</ext:UBLExtensions>",
+            obj(a),
+            obj(b)
+        );
+        push(
+            format!("extension: {what}"),
+            after_start(ubl, "ubl:Invoice", &block),
+            inv,
+        );
+    }
     let xsi = "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"";
     push(
         "xsi:nil on cbc:Note".into(),
@@ -548,6 +569,26 @@ fn crafted(ubl: &str, cii: &str) -> Vec<(String, String, SchemaKind)> {
         add_attr(ubl, "ubl:Invoice", &format!("{xsi} xsi:foo=\"a\"")),
         inv,
     );
+    for t in [
+        "cbc:NoteType",
+        "cbc:IDType",
+        "udt:TextType",
+        "cbc:NoSuchType",
+        "xsd:string",
+        "nope:X",
+    ] {
+        push(
+            format!("xsi:type {t} on cbc:Note"),
+            add_attr(
+                ubl,
+                "cbc:Note",
+                &format!(
+                    "{xsi} xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" xmlns:udt=\"urn:oasis:names:specification:ubl:schema:xsd:UnqualifiedDataTypes-2\" xsi:type=\"{t}\""
+                ),
+            ),
+            inv,
+        );
+    }
     push(
         "xml:lang on cbc:Note".into(),
         add_attr(ubl, "cbc:Note", "xml:lang=\"de\""),
