@@ -19,10 +19,18 @@ pub(crate) fn run() -> Result<()> {
     let declared = cargo::metadata_no_deps()?;
     let approved_path = declared.workspace_root.join(APPROVED_PATH);
     let approved = load_approved(&approved_path)?;
-    let approval = check_approval(&declared, &approved);
+    let mut direct = direct_external(&declared);
+    direct.extend(extra_workspace_deps(&declared)?);
+    direct.sort();
+    direct.dedup();
+    let approval = check_approval(&direct, &approved);
     let resolved = cargo::metadata_resolved()?;
     let layering = check_layering(&resolved);
-    let direct = count_direct(&declared);
+    let direct = direct
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect::<BTreeSet<_>>()
+        .len();
     match (approval.is_empty(), layering.is_empty()) {
         (true, true) => {
             println!(
@@ -99,19 +107,105 @@ fn direct_external(meta: &Metadata) -> Vec<DirectDep> {
     out
 }
 
-fn count_direct(meta: &Metadata) -> usize {
-    direct_external(meta)
-        .into_iter()
-        .map(|d| d.name)
-        .collect::<BTreeSet<_>>()
-        .len()
+/// Directories never searched for other manifests.
+const SKIP_DIRS: &[&str] = &[
+    "target",
+    ".git",
+    ".venv-oracle",
+    "node_modules",
+    "corpus",
+    "artifacts",
+];
+
+/// How deep below the workspace root other manifests are looked for.
+const MAX_DEPTH: usize = 6;
+
+/// Direct dependencies of manifests in the repository that are not members of
+/// the main workspace (the fuzz workspaces, which need nightly): they are
+/// built from this repository too, so they need approval as well.
+fn extra_workspace_deps(meta: &Metadata) -> Result<Vec<DirectDep>> {
+    let mut known: BTreeSet<PathBuf> = meta.members().map(|p| p.manifest_path.clone()).collect();
+    known.insert(meta.workspace_root.join("Cargo.toml"));
+    let mut manifests = Vec::new();
+    find_manifests(&meta.workspace_root, 0, &mut manifests);
+    let mut out = Vec::new();
+    for path in manifests.into_iter().filter(|p| !known.contains(p)) {
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let table: toml::Table = toml::from_str(&text).map_err(|source| Error::Toml {
+            path: path.clone(),
+            source,
+        })?;
+        let manifest = meta.relative(&path).to_owned();
+        out.extend(
+            manifest_deps(&table)
+                .into_iter()
+                .map(|(name, kind)| DirectDep {
+                    name,
+                    kind,
+                    manifest: manifest.clone(),
+                }),
+        );
+    }
+    Ok(out)
+}
+
+fn find_manifests(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && depth < MAX_DEPTH && !SKIP_DIRS.iter().any(|s| name == *s) {
+            find_manifests(&path, depth + 1, out);
+        } else if !is_dir && name == "Cargo.toml" {
+            out.push(path);
+        }
+    }
+}
+
+/// External (non-path) dependencies declared in a parsed manifest, including
+/// target-specific tables; a renamed dependency counts under its real name.
+fn manifest_deps(manifest: &toml::Table) -> Vec<(String, &'static str)> {
+    const KINDS: [(&str, &str); 3] = [
+        ("dependencies", "dependencies"),
+        ("dev-dependencies", "dev-dependencies"),
+        ("build-dependencies", "build-dependencies"),
+    ];
+    let mut tables: Vec<&toml::Table> = vec![manifest];
+    if let Some(targets) = manifest.get("target").and_then(toml::Value::as_table) {
+        tables.extend(targets.values().filter_map(toml::Value::as_table));
+    }
+    let mut out = Vec::new();
+    for table in tables {
+        for (key, kind) in KINDS {
+            let Some(deps) = table.get(key).and_then(toml::Value::as_table) else {
+                continue;
+            };
+            for (name, spec) in deps {
+                let detail = spec.as_table();
+                if detail.is_some_and(|d| d.contains_key("path")) {
+                    continue;
+                }
+                let real = detail
+                    .and_then(|d| d.get("package"))
+                    .and_then(toml::Value::as_str)
+                    .unwrap_or(name);
+                out.push((real.to_owned(), kind));
+            }
+        }
+    }
+    out
 }
 
 /// Every unapproved direct dependency, every stale or empty approval.
-fn check_approval(meta: &Metadata, approved: &BTreeMap<String, String>) -> Vec<String> {
-    let deps = direct_external(meta);
+fn check_approval(deps: &[DirectDep], approved: &BTreeMap<String, String>) -> Vec<String> {
     let mut problems = Vec::new();
-    for dep in &deps {
+    for dep in deps {
         if !approved.contains_key(&dep.name) {
             problems.push(format!(
                 "{}: [{}] `{}` is not approved. To approve it, add the line\n      {} = \"<one line: what it does for us and why no smaller way>\"\n    under [approved] in {APPROVED_PATH} (alphabetical order) in the same change, \
@@ -298,13 +392,13 @@ mod tests {
     #[test]
     fn all_approved_passes() {
         let m = workspace(&dep("thiserror", ""), &dep("clap", ""), "", "");
-        assert!(check_approval(&m, &approved(&["clap", "thiserror"])).is_empty());
+        assert!(check_approval(&direct_external(&m), &approved(&["clap", "thiserror"])).is_empty());
     }
 
     #[test]
     fn unapproved_dev_dependency_is_named_with_how_to_approve() {
         let m = workspace(&dep("thiserror", ""), &dep("insta", "dev"), "", "");
-        let problems = check_approval(&m, &approved(&["thiserror"]));
+        let problems = check_approval(&direct_external(&m), &approved(&["thiserror"]));
         assert_eq!(problems.len(), 1, "{problems:?}");
         let p = &problems[0];
         assert!(p.contains("crates/cli/Cargo.toml"), "{p}");
@@ -320,7 +414,7 @@ mod tests {
     fn path_dependencies_need_no_approval() {
         let internal = r#"{"name": "faktura-crypto", "kind": null, "path": "/ws/crates/crypto"}"#;
         let m = workspace("", internal, "", "");
-        assert!(check_approval(&m, &approved(&[])).is_empty());
+        assert!(check_approval(&direct_external(&m), &approved(&[])).is_empty());
     }
 
     #[test]
@@ -328,7 +422,7 @@ mod tests {
         let m = workspace(&dep("thiserror", ""), "", "", "");
         let mut list = approved(&["thiserror", "left-pad"]);
         list.insert("thiserror".into(), "  ".into());
-        let problems = check_approval(&m, &list);
+        let problems = check_approval(&direct_external(&m), &list);
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(
             problems
@@ -339,6 +433,35 @@ mod tests {
             problems
                 .iter()
                 .any(|p| p.contains("`thiserror` has an empty reason"))
+        );
+    }
+
+    #[test]
+    fn other_workspace_manifests_count_with_real_names_and_without_path_deps() {
+        let manifest: toml::Table = toml::from_str(
+            r#"
+            [package]
+            name = "faktura-pdf-fuzz"
+            [workspace]
+            [dependencies]
+            libfuzzer-sys = "0.4"
+            faktura-pdf = { path = ".." }
+            [dev-dependencies]
+            fast = { package = "arbitrary", version = "1" }
+            [target.'cfg(unix)'.build-dependencies]
+            cc = "1"
+            "#,
+        )
+        .unwrap();
+        let mut deps = manifest_deps(&manifest);
+        deps.sort();
+        assert_eq!(
+            deps,
+            vec![
+                ("arbitrary".to_owned(), "dev-dependencies"),
+                ("cc".to_owned(), "build-dependencies"),
+                ("libfuzzer-sys".to_owned(), "dependencies"),
+            ]
         );
     }
 
