@@ -415,3 +415,116 @@ fn encrypted_share_files_and_single_share_dev_mode() {
     ));
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// Rebuilds the root key from share files with the library, as a custodian tool would.
+fn root_from(
+    files: &[PathBuf],
+    db: &Path,
+) -> (faktura_crypto::RootKey, Vec<faktura_crypto::WrappedKek>) {
+    let rows = key_material(db);
+    let record = rows
+        .iter()
+        .filter(|r| r.0 == "share-set")
+        .max_by_key(|r| r.1)
+        .map(|r| faktura_crypto::ShareSetRecord::from_bytes(&r.4).unwrap())
+        .unwrap();
+    let mut unsealer = faktura_crypto::Unsealer::new(record);
+    for f in files {
+        unsealer
+            .add(faktura_crypto::Share::from_text(&fs::read_to_string(f).unwrap(), None).unwrap())
+            .unwrap();
+    }
+    let keks = rows
+        .iter()
+        .filter(|r| r.0 == "kek")
+        .map(|r| faktura_crypto::WrappedKek::from_bytes(&r.4).unwrap())
+        .collect();
+    (unsealer.finish().unwrap(), keks)
+}
+
+#[test]
+fn rotate_rewraps_stored_data_keys_and_old_records_stay_readable() {
+    use faktura_crypto::{
+        CompanyId, Keyring, OsRng, Purpose, RecordAad, RecordKeys, WrappedDataKey,
+    };
+    let root = scratch("rotate-dek");
+    let (data, files) = init(&root, &[]);
+    let db = Path::new(&data).join("faktura.db");
+
+    // Make a data key for company "acme" the way the server will, and seal a record with it.
+    let (root_key, keks) = root_from(&files[..3], &db);
+    let ring = Keyring::open(root_key, &keks).unwrap();
+    let wrapped = ring
+        .create_data_key(&CompanyId::new("acme").unwrap(), Purpose::Records, &OsRng)
+        .unwrap();
+    let aad = RecordAad {
+        table: "invoice",
+        row_id: "1",
+        company_id: "acme",
+    };
+    let sealed = RecordKeys::new(vec![ring.open_data_key(&wrapped).unwrap()])
+        .unwrap()
+        .seal(&aad, b"record A", &OsRng)
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = faktura_store::Store::open_sqlite(&db).await.unwrap();
+        store
+            .append_key_material(&faktura_store::NewKeyMaterial {
+                kind: faktura_store::KeyKind::new("dek").unwrap(),
+                version: 1,
+                company_id: Some("acme".into()),
+                purpose: "records.v1".into(),
+                wrapped: wrapped.to_bytes(),
+                created_at: time::OffsetDateTime::UNIX_EPOCH,
+            })
+            .await
+            .unwrap();
+        store.close().await;
+    });
+
+    let out = faktura(&with_shares(
+        &["keys", "rotate", "--data-dir", &data],
+        &paths(&files[2..]),
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 data key(s) re-wrapped"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The data key is now stored twice: under KEK 1 (kept) and under KEK 2.
+    let deks: Vec<WrappedDataKey> = key_material(&db)
+        .iter()
+        .filter(|r| r.0 == "dek")
+        .map(|r| WrappedDataKey::from_bytes(&r.4).unwrap())
+        .collect();
+    assert_eq!(
+        deks.iter()
+            .map(|w| w.kek_version().get())
+            .collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert!(
+        deks.iter()
+            .all(|w| w.version().get() == 1 && w.company().as_str() == "acme")
+    );
+
+    // With only KEK 2 loaded, the re-wrapped key still opens the old record.
+    let (root_key, keks) = root_from(&files[1..4], &db);
+    let newest: Vec<_> = keks
+        .into_iter()
+        .filter(|k| k.version().get() == 2)
+        .collect();
+    let ring = Keyring::open(root_key, &newest).unwrap();
+    assert!(ring.open_data_key(&deks[0]).is_err(), "KEK 1 is not loaded");
+    let keys = RecordKeys::new(vec![ring.open_data_key(&deks[1]).unwrap()]).unwrap();
+    assert_eq!(
+        keys.open(&aad, &sealed).unwrap().expose_secret(),
+        b"record A"
+    );
+}
