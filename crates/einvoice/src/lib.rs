@@ -14,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod builder;
 pub mod calc;
 mod codelists_data;
 pub mod codes;

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::model::Invoice;
+use crate::model::{Address, Invoice};
 use crate::syntax::{self, Syntax};
 
 /// `urn:cen.eu:en16931:2017`: plain EN 16931, also the Factur-X / ZUGFeRD EN 16931 ("COMFORT") profile.
@@ -139,17 +139,19 @@ pub fn obstacles(invoice: &Invoice, target: &Target) -> Vec<String> {
         return out;
     };
     match spec {
-        Specification::FacturXMinimum | Specification::FacturXBasicWl
-            if !invoice.lines.is_empty() =>
+        Specification::FacturXMinimum
+        | Specification::FacturXBasicWl
+        | Specification::FacturXBasic
+            if target.syntax == Syntax::Cii =>
         {
-            out.push(format!(
-                "the Factur-X {} profile carries no invoice lines (BG-25); use BASIC or EN 16931",
-                if *spec == Specification::FacturXMinimum {
-                    "MINIMUM"
-                } else {
-                    "BASIC WL"
-                }
-            ))
+            let (level, profile) = match spec {
+                Specification::FacturXMinimum => (Level::Minimum, "MINIMUM"),
+                Specification::FacturXBasicWl => (Level::BasicWl, "BASIC WL"),
+                _ => (Level::Basic, "BASIC"),
+            };
+            for term in profile_excess(invoice, level) {
+                out.push(format!("the Factur-X {profile} profile cannot carry {term}; use a richer profile (EN 16931)"));
+            }
         }
         Specification::FacturXMinimum
         | Specification::FacturXBasicWl
@@ -198,6 +200,149 @@ pub fn obstacles(invoice: &Invoice, target: &Target) -> Vec<String> {
         _ => {}
     }
     out
+}
+
+/// The reduced Factur-X profiles, smallest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Minimum,
+    BasicWl,
+    Basic,
+}
+
+/// Terms present in the invoice that a reduced Factur-X profile has no element for (per its XML Schema).
+fn profile_excess(inv: &Invoice, level: Level) -> Vec<&'static str> {
+    let pi = inv.payment_instructions.as_ref();
+    let lines = &inv.lines;
+    let mut checks: Vec<(bool, &'static str)> = vec![
+        (
+            inv.seller.contact.is_some() || inv.buyer.contact.is_some(),
+            "contacts (BG-6, BG-9)",
+        ),
+        (
+            inv.seller.additional_legal_info.is_some(),
+            "the seller's additional legal information (BT-33)",
+        ),
+        (
+            inv.project_reference.is_some(),
+            "the project reference (BT-11)",
+        ),
+        (
+            inv.sales_order_reference.is_some(),
+            "the sales order reference (BT-14)",
+        ),
+        (
+            inv.receiving_advice_reference.is_some(),
+            "the receiving advice reference (BT-15)",
+        ),
+        (
+            inv.tender_or_lot_reference.is_some(),
+            "the tender or lot reference (BT-17)",
+        ),
+        (
+            inv.invoiced_object_identifier.is_some(),
+            "the invoiced object identifier (BT-18)",
+        ),
+        (
+            !inv.supporting_documents.is_empty(),
+            "supporting documents (BG-24)",
+        ),
+        (inv.tax_point_date.is_some(), "the VAT point date (BT-7)"),
+        (
+            pi.is_some_and(|p| p.card.is_some()),
+            "payment card information (BG-18)",
+        ),
+        (
+            pi.is_some_and(|p| p.means_text.is_some()),
+            "the payment means text (BT-82)",
+        ),
+        (
+            pi.is_some_and(|p| {
+                p.credit_transfers
+                    .iter()
+                    .any(|c| c.service_provider_id.is_some() || c.account_name.is_some())
+            }),
+            "the payment service provider or account name (BT-85, BT-86)",
+        ),
+    ];
+    if level == Level::Basic {
+        checks.extend([
+            (
+                lines.iter().any(|l| {
+                    let i = &l.item;
+                    i.description.is_some()
+                        || i.seller_id.is_some()
+                        || i.buyer_id.is_some()
+                        || !i.attributes.is_empty()
+                        || !i.classifications.is_empty()
+                        || i.origin_country.is_some()
+                }),
+                "item details beyond name and standard identifier (BT-154 … BT-161)",
+            ),
+            (
+                lines.iter().any(|l| {
+                    l.object_identifier.is_some()
+                        || l.order_line_reference.is_some()
+                        || l.buyer_accounting_reference.is_some()
+                }),
+                "line references (BT-128, BT-132, BT-133)",
+            ),
+        ]);
+    } else {
+        checks.push((!lines.is_empty(), "invoice lines (BG-25)"));
+    }
+    if level == Level::Minimum {
+        checks.extend([
+            (!inv.notes.is_empty(), "notes (BG-1)"),
+            (pi.is_some(), "payment instructions (BG-16)"),
+            (
+                inv.payment_terms.is_some() || inv.due_date.is_some(),
+                "payment terms or due date (BT-20, BT-9)",
+            ),
+            (
+                !inv.allowances.is_empty() || !inv.charges.is_empty(),
+                "document allowances or charges (BG-20, BG-21)",
+            ),
+            (
+                !inv.preceding_invoices.is_empty(),
+                "preceding invoice references (BG-3)",
+            ),
+            (
+                inv.delivery.is_some() || inv.invoicing_period.is_some(),
+                "delivery information or the invoicing period (BG-13, BG-14)",
+            ),
+            (
+                inv.payee.is_some() || inv.tax_representative.is_some(),
+                "a payee or a tax representative (BG-10, BG-11)",
+            ),
+            (
+                inv.tax_currency.is_some(),
+                "the VAT accounting currency (BT-6)",
+            ),
+            (!inv.vat_breakdown.is_empty(), "the VAT breakdown (BG-23)"),
+            (
+                !inv.totals.line_net_total.0.is_zero(),
+                "the sum of line net amounts (BT-106)",
+            ),
+            (
+                inv.seller.electronic_address.is_some() || inv.buyer.electronic_address.is_some(),
+                "electronic addresses (BT-34, BT-49)",
+            ),
+            (
+                inv.buyer.vat_id.is_some(),
+                "the buyer VAT identifier (BT-48)",
+            ),
+            (
+                inv.buyer.address != Address::default(),
+                "the buyer's address (BG-8)",
+            ),
+        ]);
+    }
+    checks
+        .into_iter()
+        .filter(|(present, _)| *present)
+        .map(|(_, term)| term)
+        .collect()
 }
 
 /// Converts an invoice to a target: sets BT-24 (and BT-23 for Peppol when absent), then writes.

@@ -726,6 +726,10 @@ pub fn write(inv: &Invoice) -> Result<String, Error> {
             reason: problems.join("; "),
         });
     }
+    // Factur-X MINIMUM has no line total and no VAT breakdown elements (obstacles() made sure the
+    // invoice carries nothing else that profile lacks).
+    let minimum = crate::spec::Specification::from_identifier(&inv.process.specification)
+        == crate::spec::Specification::FacturXMinimum;
     let mut w = Writer::new();
     w.start("rsm:CrossIndustryInvoice")
         .attr("xmlns:rsm", RSM)
@@ -761,7 +765,7 @@ pub fn write(inv: &Invoice) -> Result<String, Error> {
     }
     write_agreement(&mut w, inv);
     write_delivery(&mut w, inv);
-    write_settlement(&mut w, inv);
+    write_settlement(&mut w, inv, minimum);
     w.end();
     Ok(w.finish())
 }
@@ -931,6 +935,10 @@ fn indicator(w: &mut Writer, value: bool) {
 }
 
 fn write_address(w: &mut Writer, a: &Address) {
+    // No address data, no element (Factur-X MINIMUM has no buyer address).
+    if *a == Address::default() {
+        return;
+    }
     w.start("ram:PostalTradeAddress");
     w.opt_leaf("ram:PostcodeCode", a.post_code.as_deref());
     w.opt_leaf("ram:LineOne", a.line1.as_deref());
@@ -1143,7 +1151,7 @@ fn looks_like_iban(id: &str) -> bool {
         && b.iter().all(u8::is_ascii_alphanumeric)
 }
 
-fn write_settlement(w: &mut Writer, inv: &Invoice) {
+fn write_settlement(w: &mut Writer, inv: &Invoice, minimum: bool) {
     let cur = inv.currency.code();
     let pi = inv.payment_instructions.as_ref();
     let dd = pi.and_then(|p| p.direct_debit.as_ref());
@@ -1214,7 +1222,12 @@ fn write_settlement(w: &mut Writer, inv: &Invoice) {
             w.end();
         }
     }
-    for (index, b) in inv.vat_breakdown.iter().enumerate() {
+    let breakdown = if minimum {
+        &[][..]
+    } else {
+        &inv.vat_breakdown[..]
+    };
+    for (index, b) in breakdown.iter().enumerate() {
         w.start("ram:ApplicableTradeTax");
         w.leaf("ram:CalculatedAmount", &b.tax_amount.to_string());
         w.leaf("ram:TypeCode", "VAT");
@@ -1296,7 +1309,9 @@ fn write_settlement(w: &mut Writer, inv: &Invoice) {
     }
     let t = &inv.totals;
     w.start("ram:SpecifiedTradeSettlementHeaderMonetarySummation");
-    w.leaf("ram:LineTotalAmount", &t.line_net_total.to_string());
+    if !minimum {
+        w.leaf("ram:LineTotalAmount", &t.line_net_total.to_string());
+    }
     w.opt_leaf(
         "ram:ChargeTotalAmount",
         t.charge_total.map(|a| a.to_string()).as_deref(),

@@ -1024,6 +1024,9 @@ fn write_supporting(w: &mut Writer, sd: &SupportingDocument) {
 }
 
 fn write_address(w: &mut Writer, name: &'static str, a: &Address) {
+    if *a == Address::default() {
+        return;
+    }
     w.start(name);
     w.opt_leaf("cbc:StreetName", a.line1.as_deref());
     w.opt_leaf("cbc:AdditionalStreetName", a.line2.as_deref());

@@ -8,5 +8,7 @@
     reason = "test code: a broken expectation must stop the test with its message"
 )]
 
+mod calc;
 mod common;
 mod roundtrip;
+mod scenarios;
