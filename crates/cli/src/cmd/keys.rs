@@ -186,15 +186,7 @@ pub(crate) fn unseal(input: &ShareInput, record: &ShareSetRecord) -> anyhow::Res
     let mut passphrases = input.passphrase_files.iter();
     let mut unsealer = Unsealer::new(record.clone());
     for path in &input.share_files {
-        let meta = fs::metadata(path)
-            .with_context(|| format!("cannot read share file {}", path.display()))?;
-        if meta.len() > faktura_crypto::MAX_SHARE_FILE as u64 {
-            bail!("{} is too large to be a share file", path.display());
-        }
-        let text = SecretString::new(
-            fs::read_to_string(path)
-                .with_context(|| format!("cannot read share file {}", path.display()))?,
-        );
+        let text = read_bounded(path)?;
         let passphrase = if Share::is_encrypted_text(text.expose_secret()) {
             let file = passphrases.next().with_context(|| {
                 format!("{} is encrypted: give its passphrase with --share-passphrase-file (in the order of the encrypted share files)", path.display())
@@ -213,6 +205,30 @@ pub(crate) fn unseal(input: &ShareInput, record: &ShareSetRecord) -> anyhow::Res
         .finish()
         .context("cannot unseal; nothing was changed")?;
     Ok(root)
+}
+
+/// Reads a share file, refusing anything longer than a share file can be.
+fn read_bounded(path: &Path) -> anyhow::Result<SecretString> {
+    use std::io::Read as _;
+    let limit = faktura_crypto::MAX_SHARE_FILE;
+    let mut bytes = Vec::with_capacity(limit);
+    fs::File::open(path)
+        .and_then(|f| f.take(limit as u64 + 1).read_to_end(&mut bytes))
+        .with_context(|| format!("cannot read share file {}", path.display()))?;
+    if bytes.len() > limit {
+        bail!(
+            "{} is larger than {limit} bytes: it is not a share file",
+            path.display()
+        );
+    }
+    // The bytes move into the string (no copy), which wipes itself on drop.
+    let text = String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "{} is not a text file: it is not a share file",
+            path.display()
+        )
+    })?;
+    Ok(SecretString::new(text))
 }
 
 /// Writes one file per share, mode 0600, refusing to overwrite; returns the paths.
@@ -259,6 +275,17 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     #[cfg(not(unix))]
     fs::create_dir_all(dir)
         .with_context(|| format!("cannot create directory {}", dir.display()))?;
+    Ok(())
+}
+
+/// Makes an existing file readable by its owner only (the database holds wrapped keys).
+fn restrict_to_owner(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot restrict the permissions of {}", path.display()))?;
+    }
     Ok(())
 }
 
@@ -368,6 +395,7 @@ impl KeyStore {
         let store = runtime
             .block_on(faktura_store::Store::open_sqlite(&db))
             .with_context(|| format!("cannot create the database {}", db.display()))?;
+        restrict_to_owner(&db)?;
         let this = Self { runtime, store };
         this.append(
             faktura_store::KeyKind::SHARE_SET,

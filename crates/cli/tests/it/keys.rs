@@ -185,6 +185,40 @@ fn init_writes_private_share_files_and_prints_no_secret() {
             );
         }
     }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            fs::metadata(&data).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        assert_eq!(
+            fs::metadata(data.join("faktura.db"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+    // An oversized "share file" is refused unread.
+    let big = root.join("big.txt");
+    fs::write(&big, vec![b'a'; 10_000]).unwrap();
+    let out = faktura(&[
+        "keys",
+        "rotate",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--share-file",
+        big.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not a share file"),
+        "{}",
+        stderr(&out)
+    );
+    fs::remove_file(&big).unwrap();
     // A second init on the same directory is refused and changes nothing.
     let before = snapshot(&root);
     let again = faktura(&[
