@@ -151,6 +151,12 @@ impl Record {
     }
 }
 
+/// Standard base64, as used for hashes in proofs and checkpoints.
+#[must_use]
+pub fn to_base64(bytes: &[u8]) -> String {
+    B64.encode(bytes)
+}
+
 /// Hex encoding of a hash.
 #[must_use]
 pub fn to_hex(bytes: &[u8]) -> String {

@@ -104,7 +104,6 @@ impl TestDb {
     }
 
     /// Drops the append-only triggers, as an attacker with database access would.
-    #[allow(dead_code, reason = "used by the audit tamper suite")]
     pub(crate) async fn drop_guards(&self) {
         let sql = match self.raw {
             Raw::Sqlite(_) => {
