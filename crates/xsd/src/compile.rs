@@ -20,7 +20,12 @@ type QName = (String, String);
 
 /// Compiles the schema set reachable (by import and include) from `roots`.
 pub(crate) fn compile(roots: &[&str]) -> Result<Schema, Error> {
-    let docs = load(roots)?;
+    compile_with(schemas::file, roots)
+}
+
+/// [`compile`] over any set of files (`lookup` maps a path to its text).
+fn compile_with(lookup: fn(&str) -> Option<&'static str>, roots: &[&str]) -> Result<Schema, Error> {
+    let docs = load(lookup, roots)?;
     let index = build_index(&docs)?;
     let mut c = Compiler {
         docs: &docs,
@@ -68,7 +73,7 @@ fn err_at(file: &str, doc: &Document<'_>, node: Node<'_, '_>, msg: impl Into<Str
     Error::Schema(SchemaError::new(file, line, msg))
 }
 
-fn load(roots: &[&str]) -> Result<Vec<Loaded>, Error> {
+fn load(lookup: fn(&str) -> Option<&'static str>, roots: &[&str]) -> Result<Vec<Loaded>, Error> {
     let mut out = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut queue: VecDeque<String> = roots.iter().map(|r| (*r).to_owned()).collect();
@@ -76,7 +81,7 @@ fn load(roots: &[&str]) -> Result<Vec<Loaded>, Error> {
         if !seen.insert(path.clone()) {
             continue;
         }
-        let text = schemas::file(&path)
+        let text = lookup(&path)
             .ok_or_else(|| Error::Schema(SchemaError::new(&path, 0, "file is not embedded")))?;
         // The embedded schema files are trusted; the xmldsig module carries an internal
         // DTD subset (declaring only its own namespace), so DTDs are allowed here only.
@@ -402,8 +407,6 @@ impl<'a> Compiler<'a> {
             "nillable",
             "form",
             "id",
-            "block",
-            "final",
         ])?;
         let Some(name) = at.n.attribute("name") else {
             return Err(at.err("element without name or ref"));
@@ -552,7 +555,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn complex_body(&mut self, at: At<'a>, name: String) -> Result<ComplexType, Error> {
-        at.attrs(&["name", "mixed", "abstract", "id", "block", "final"])?;
+        at.attrs(&["name", "mixed", "abstract", "id"])?;
         let mut ct = ComplexType {
             name,
             attrs: Vec::new(),
@@ -767,7 +770,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn simple_anon(&mut self, at: At<'a>, name: String) -> Result<SimpleId, Error> {
-        at.attrs(&["name", "id", "final"])?;
+        at.attrs(&["name", "id"])?;
         let r = self.single_child(at)?;
         if r.local() != "restriction" {
             return Err(r.err(format!("xsd:{} simple types are not supported", r.local())));
@@ -848,4 +851,65 @@ fn wildcard(at: At<'_>) -> Result<Wildcard, Error> {
         Some(v) => return Err(at.err(format!("bad processContents=\"{v}\""))),
     };
     Ok(Wildcard { ns, process })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t" xmlns="urn:t" elementFormDefault="qualified">"#;
+
+    fn one(body: &str) -> Result<Schema, Error> {
+        // Leak is fine in a test: compile_with needs 'static text, like the embedded files.
+        let text: &'static str = Box::leak(format!("{HEAD}{body}</xs:schema>").into_boxed_str());
+        TEXT.with(|t| t.set(Some(text)));
+        compile_with(
+            |p| {
+                if p == "t.xsd" {
+                    TEXT.with(std::cell::Cell::get)
+                } else {
+                    None
+                }
+            },
+            &["t.xsd"],
+        )
+    }
+
+    thread_local! {
+        static TEXT: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
+    }
+
+    #[test]
+    fn supported_constructs_compile() {
+        let s = one(r#"<xs:element name="r"><xs:complexType><xs:sequence>
+            <xs:element name="a" type="xs:token" maxOccurs="unbounded"/>
+            <xs:choice minOccurs="0"><xs:element name="b" type="xs:decimal"/><xs:any namespace="urn:other" processContents="lax"/></xs:choice>
+            </xs:sequence><xs:attribute name="x" type="xs:date" use="required"/></xs:complexType></xs:element>"#)
+        .unwrap();
+        assert!(s.global("urn:t", "r").is_some());
+    }
+
+    #[test]
+    fn unsupported_constructs_fail_loudly() {
+        for body in [
+            r#"<xs:simpleType name="p"><xs:restriction base="xs:string"><xs:pattern value="[A-Z]+"/></xs:restriction></xs:simpleType>"#,
+            r#"<xs:simpleType name="l"><xs:list itemType="xs:token"/></xs:simpleType>"#,
+            r#"<xs:simpleType name="u"><xs:union memberTypes="xs:token xs:date"/></xs:simpleType>"#,
+            r#"<xs:group name="g"><xs:sequence/></xs:group>"#,
+            r#"<xs:attributeGroup name="g"/>"#,
+            r#"<xs:complexType name="c"><xs:all><xs:element name="a"/></xs:all></xs:complexType>"#,
+            r#"<xs:element name="e" type="xs:gYear"/>"#,
+            r#"<xs:element name="e" type="xs:string" fixed="x"/>"#,
+            r#"<xs:element name="e" substitutionGroup="f"/>"#,
+            r#"<xs:complexType name="c" block="extension"/>"#,
+            r#"<xs:simpleType name="d"><xs:restriction base="xs:decimal"><xs:totalDigits value="5"/></xs:restriction></xs:simpleType>"#,
+            r#"<xs:element name="e"><xs:complexType><xs:sequence><xs:element ref="missing"/></xs:sequence></xs:complexType></xs:element>"#,
+            r#"<xs:complexType name="c"><xs:attribute ref="xml:lang"/></xs:complexType>"#,
+        ] {
+            let e = one(body)
+                .err()
+                .unwrap_or_else(|| panic!("accepted: {body}"));
+            assert!(e.to_string().contains("t.xsd"), "{e}");
+        }
+    }
 }
