@@ -254,6 +254,16 @@ pub fn check(pdf: &[u8]) -> Result<(Extracted, Vec<Finding>)> {
             ),
         );
     }
+    if let Some(enc) = declared_encoding(&ex.invoice.data) {
+        if !enc.eq_ignore_ascii_case("UTF-8") {
+            add(
+                FindingKind::XmlUnreadable,
+                format!(
+                    "the embedded XML declares encoding=\"{enc}\"; Factur-X requires UTF-8, so declare encoding=\"UTF-8\""
+                ),
+            );
+        }
+    }
     match parse_xml(&ex.invoice.data) {
         Err(e) => add(
             FindingKind::XmlUnreadable,
@@ -292,6 +302,25 @@ pub fn check(pdf: &[u8]) -> Result<(Extracted, Vec<Finding>)> {
         );
     }
     Ok((ex, findings))
+}
+
+/// The `encoding` pseudo-attribute of an XML declaration, if any.
+fn declared_encoding(xml: &[u8]) -> Option<String> {
+    let xml = xml.strip_prefix(b"\xef\xbb\xbf").unwrap_or(xml);
+    if !xml.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = memchr::memmem::find(xml.get(..xml.len().min(512))?, b"?>")?;
+    let decl = std::str::from_utf8(xml.get(..end)?).ok()?;
+    let rest = decl
+        .split("encoding")
+        .nth(1)?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = rest.get(1..)?.split(quote).next()?;
+    Some(value.to_owned())
 }
 
 fn load(pdf: &[u8]) -> Result<Document> {
@@ -543,6 +572,20 @@ mod tests {
         assert_eq!(f.document_file_name.as_deref(), Some("factur-x.xml"));
         assert_eq!(f.conformance_level.as_deref(), Some("EN 16931"));
         assert_eq!(xmp_facts(b"not xml"), XmpFacts::default());
+    }
+
+    #[test]
+    fn encoding_declaration_is_read() {
+        assert_eq!(
+            declared_encoding(b"<?xml version='1.0' encoding='UTF-8' ?><a/>").as_deref(),
+            Some("UTF-8")
+        );
+        assert_eq!(
+            declared_encoding(b"<?xml version=\"1.0\" encoding=\"UTF-8_W/O_BOM\"?><a/>").as_deref(),
+            Some("UTF-8_W/O_BOM")
+        );
+        assert_eq!(declared_encoding(b"<a/>"), None);
+        assert_eq!(declared_encoding(b"<?xml version=\"1.0\"?><a/>"), None);
     }
 
     #[test]
