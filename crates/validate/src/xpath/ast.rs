@@ -127,6 +127,8 @@ pub(crate) enum Axis {
     Following,
     Preceding,
     Attribute,
+    /// `descendant-or-self::node()/attribute::` fused: attributes of the subtree (`//@x`).
+    SubtreeAttribute,
 }
 
 impl Axis {

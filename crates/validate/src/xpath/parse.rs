@@ -32,34 +32,34 @@ fn err<T>(msg: impl Into<String>) -> CResult<T> {
 /// Interned element names of one compiled unit.
 #[derive(Debug, Default)]
 pub(crate) struct Names {
-    map: HashMap<(Box<str>, Box<str>), NameId>,
-    list: Vec<(Box<str>, Box<str>)>,
+    /// Namespace URI → local name → id; two levels so that lookups borrow.
+    map: HashMap<Box<str>, HashMap<Box<str>, NameId>>,
+    count: usize,
 }
 
 impl Names {
     /// The id of a (namespace, local) name, interning it.
     pub(crate) fn intern(&mut self, ns: &str, local: &str) -> NameId {
-        if let Some(id) = self.map.get(&(Box::from(ns), Box::from(local))) {
-            return *id;
+        if let Some(id) = self.get(ns, local) {
+            return id;
         }
-        let id = NameId::try_from(self.list.len()).unwrap_or(NameId::MAX);
-        self.map.insert((ns.into(), local.into()), id);
-        self.list.push((ns.into(), local.into()));
+        let id = NameId::try_from(self.count).unwrap_or(NameId::MAX);
+        self.count += 1;
+        self.map
+            .entry(ns.into())
+            .or_default()
+            .insert(local.into(), id);
         id
     }
 
-    /// Looks a name up without interning.
+    /// Looks a name up without interning or allocating.
     pub(crate) fn get(&self, ns: &str, local: &str) -> Option<NameId> {
-        // Avoid allocating for the lookup key in the common miss case by checking length first.
-        if self.list.is_empty() {
-            return None;
-        }
-        self.map.get(&(Box::from(ns), Box::from(local))).copied()
+        self.map.get(ns)?.get(local).copied()
     }
 
     /// Number of interned names.
     pub(crate) fn len(&self) -> usize {
-        self.list.len()
+        self.count
     }
 }
 
@@ -1020,21 +1020,75 @@ impl Parser<'_> {
 pub(crate) fn optimise(steps: Vec<Step>) -> Vec<Step> {
     let mut out: Vec<Step> = Vec::with_capacity(steps.len());
     for s in steps {
-        if let Step::Axis(Axis::Child, test, preds) = s {
-            let mergeable = matches!(out.last(), Some(Step::Axis(Axis::DescendantOrSelf, NodeTest::Node, p)) if p.is_empty())
-                && !matches!(test, NodeTest::AttributeKind)
-                && preds.iter().all(is_boolean_predicate);
-            if mergeable {
+        let after_dos = matches!(out.last(), Some(Step::Axis(Axis::DescendantOrSelf, NodeTest::Node, p)) if p.is_empty());
+        match s {
+            Step::Axis(Axis::Child, test, preds)
+                if after_dos
+                    && !matches!(test, NodeTest::AttributeKind)
+                    && preds.iter().all(is_boolean_predicate) =>
+            {
                 out.pop();
                 out.push(Step::Axis(Axis::Descendant, test, preds));
-            } else {
-                out.push(Step::Axis(Axis::Child, test, preds));
             }
-        } else {
-            out.push(s);
+            Step::Axis(Axis::Attribute, test, preds)
+                if after_dos && preds.iter().all(is_boolean_predicate) =>
+            {
+                out.pop();
+                out.push(Step::Axis(Axis::SubtreeAttribute, test, preds));
+            }
+            Step::Filter(e, preds) if after_dos && preds.is_empty() => match to_descendant(e) {
+                Ok(d) => {
+                    out.pop();
+                    out.push(Step::Filter(d, preds));
+                }
+                Err(e) => out.push(Step::Filter(e, preds)),
+            },
+            other => out.push(other),
         }
     }
     out
+}
+
+/// `(a | b)` of single child steps with boolean predicates, as seen after `//`, becomes
+/// `(descendant::a | descendant::b)`; anything else is given back unchanged.
+fn to_descendant(e: Expr) -> Result<Expr, Expr> {
+    if !union_of_child_steps(&e) {
+        return Err(e);
+    }
+    Ok(rewrite_descendant(e))
+}
+
+fn union_of_child_steps(e: &Expr) -> bool {
+    match e {
+        Expr::Seq(v) => matches!(v.as_slice(), [one] if union_of_child_steps(one)),
+        Expr::Union(a, b) => union_of_child_steps(a) && union_of_child_steps(b),
+        Expr::Path(start, steps) => {
+            matches!(**start, Expr::ContextItem)
+                && matches!(steps.as_slice(), [Step::Axis(Axis::Child, t, p)] if !matches!(t, NodeTest::AttributeKind) && p.iter().all(is_boolean_predicate))
+        }
+        _ => false,
+    }
+}
+
+fn rewrite_descendant(e: Expr) -> Expr {
+    match e {
+        Expr::Seq(v) => Expr::Seq(v.into_iter().map(rewrite_descendant).collect()),
+        Expr::Union(a, b) => Expr::Union(
+            Box::new(rewrite_descendant(*a)),
+            Box::new(rewrite_descendant(*b)),
+        ),
+        Expr::Path(start, steps) => Expr::Path(
+            start,
+            steps
+                .into_iter()
+                .map(|s| match s {
+                    Step::Axis(Axis::Child, t, p) => Step::Axis(Axis::Descendant, t, p),
+                    other => other,
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// True when a predicate's value is certainly not numeric and does not use the focus

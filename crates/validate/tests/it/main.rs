@@ -15,6 +15,8 @@
     reason = "test harness: any I/O or oracle failure must stop the test loudly"
 )]
 
+mod hostile;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
