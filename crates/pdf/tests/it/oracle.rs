@@ -26,14 +26,20 @@ fn every_profile_passes_the_oracles() {
             .unwrap_or_else(|e| panic!("{}: {e}", input.display()));
         seen.insert(profile);
         let lang = if i % 2 == 0 { Lang::De } else { Lang::En };
+        let mut opts = options(lang);
+        if i % 3 == 0 {
+            opts.conformance = faktura_pdf::Conformance::A3u;
+        }
         let pdf = renderer
-            .facturx(&xml, None, &options(lang))
+            .facturx(&xml, None, &opts)
             .unwrap_or_else(|e| panic!("{}: {e}", input.display()));
         // Round trip through our own reader first.
         let ex = faktura_pdf::extract(&pdf).unwrap();
         assert_eq!(ex.invoice.data, xml, "{}", input.display());
         assert_eq!(ex.profile, Some(profile));
-        let (_, findings) = faktura_pdf::check(&pdf).unwrap();
+        let (ex, findings) = faktura_pdf::check(&pdf).unwrap();
+        let want = if i % 3 == 0 { "U" } else { "B" };
+        assert_eq!(ex.xmp.pdfa_conformance.as_deref(), Some(want));
         assert!(findings.is_empty(), "{}: {findings:?}", input.display());
         let out = dir.join(format!(
             "{}.pdf",
@@ -115,5 +121,40 @@ fn minimum_and_basic_wl_are_packaged_as_data() {
             .filter(|l| l.trim_start().starts_with(key) && l.contains(" BAD "))
             .count();
         assert_eq!(bad, 0, "{key} failed:\n{out}");
+    }
+}
+
+/// Every valid UBL and CII XRechnung renders as a readable PDF without
+/// embedding (the inbound case), in both languages.
+#[test]
+fn inbound_xrechnung_renders_readable() {
+    let renderer = Renderer::new().unwrap();
+    let mut inputs = files(&shared().join("conformance/xrechnung/ubl/valid"), "xml");
+    inputs.extend(files(
+        &shared().join("conformance/xrechnung/cii/valid"),
+        "xml",
+    ));
+    assert!(inputs.len() > 20);
+    for (i, input) in inputs.iter().enumerate() {
+        let xml = std::fs::read(input).unwrap();
+        let lang = if i % 2 == 0 { Lang::De } else { Lang::En };
+        let view = faktura_pdf::InvoiceView::from_xml(&xml).unwrap();
+        assert!(
+            !view.number.is_empty(),
+            "{}: no invoice number read",
+            input.display()
+        );
+        assert!(
+            !view.totals.due.is_empty(),
+            "{}: no amount due read",
+            input.display()
+        );
+        let pdf = renderer
+            .readable(&xml, &options(lang))
+            .unwrap_or_else(|e| panic!("{}: {e}", input.display()));
+        assert!(matches!(
+            faktura_pdf::extract(&pdf),
+            Err(faktura_pdf::Error::NoInvoice)
+        ));
     }
 }
