@@ -42,12 +42,12 @@ pub enum Error {
         path: String,
     },
     /// A value read from the document is malformed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {problem}")]
     AtPath {
         /// The XPath of the value.
         path: String,
         /// What is wrong.
-        source: ValueError,
+        problem: ValueError,
     },
     /// The target specification cannot carry something the invoice holds.
     #[error("cannot convert to {target}: {reason}")]

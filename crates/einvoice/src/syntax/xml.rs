@@ -234,7 +234,7 @@ impl<'a, 'input> Reader<'a, 'input> {
         match error {
             Error::Value(source) => Error::AtPath {
                 path: self.xpath(node),
-                source,
+                problem: source,
             },
             other => other,
         }
@@ -266,7 +266,7 @@ impl<'a, 'input> Reader<'a, 'input> {
             "false" | "0" => Ok(false),
             other => Err(Error::AtPath {
                 path: self.xpath(node),
-                source: ValueError::new("indicator", other, "true or false"),
+                problem: ValueError::new("indicator", other, "true or false"),
             }),
         }
     }

@@ -10,5 +10,6 @@
 
 mod calc;
 mod common;
+mod hostile;
 mod roundtrip;
 mod scenarios;
