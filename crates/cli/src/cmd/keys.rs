@@ -38,7 +38,7 @@ enum KeysCommand {
 /// The shares that unseal the root key, given non-interactively.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ShareInput {
-    /// A custodian's share file; repeat once per custodian (K times).
+    /// A custodian's share file; repeat once per custodian (K times). `-` reads one share from standard input.
     #[arg(long = "share-file", value_name = "FILE", required = true)]
     share_files: Vec<PathBuf>,
     /// Passphrase file for an encrypted share file; repeat, in the order of the encrypted share files.
@@ -185,8 +185,16 @@ fn read_passphrase(path: &Path) -> anyhow::Result<SecretString> {
 pub(crate) fn unseal(input: &ShareInput, record: &ShareSetRecord) -> anyhow::Result<RootKey> {
     let mut passphrases = input.passphrase_files.iter();
     let mut unsealer = Unsealer::new(record.clone());
+    let mut stdin = std::io::stdin().lock();
     for path in &input.share_files {
-        let text = read_bounded(path)?;
+        let text = if path.as_os_str() == "-" {
+            eprintln!(
+                "Custodian: paste your share file (it is not echoed back), then press Enter."
+            );
+            read_share_block(&mut stdin)?
+        } else {
+            read_bounded(path)?
+        };
         let passphrase = if Share::is_encrypted_text(text.expose_secret()) {
             let file = passphrases.next().with_context(|| {
                 format!("{} is encrypted: give its passphrase with --share-passphrase-file (in the order of the encrypted share files)", path.display())
@@ -197,14 +205,54 @@ pub(crate) fn unseal(input: &ShareInput, record: &ShareSetRecord) -> anyhow::Res
         };
         let share = Share::from_text(text.expose_secret(), passphrase.as_ref())
             .with_context(|| format!("share file {}", path.display()))?;
-        unsealer
+        let progress = unsealer
             .add(share)
             .with_context(|| format!("share file {}", path.display()))?;
+        eprintln!(
+            "Share accepted: {} of {} needed.",
+            progress.have, progress.need
+        );
     }
     let root = unsealer
         .finish()
         .context("cannot unseal; nothing was changed")?;
     Ok(root)
+}
+
+/// Reads one share file's text from standard input: its magic line and the
+/// fixed number of lines that follow (7 for a plain share, 9 for an
+/// encrypted one), so custodians can paste shares one after another.
+fn read_share_block<R: std::io::BufRead>(input: &mut R) -> anyhow::Result<SecretString> {
+    let mut block = String::new();
+    let mut expected = None;
+    let mut lines = 0usize;
+    while expected.is_none_or(|n| lines < n) {
+        let mut line = String::new();
+        let read = std::io::BufRead::read_line(
+            &mut std::io::Read::take(&mut *input, faktura_crypto::MAX_SHARE_FILE as u64),
+            &mut line,
+        )
+        .context("cannot read a share from standard input")?;
+        if read == 0 {
+            bail!("standard input ended before a whole share file was read");
+        }
+        if line.trim().is_empty() && expected.is_none() {
+            continue;
+        }
+        if expected.is_none() {
+            expected = Some(match line.trim_end() {
+                "faktura-share v1" => 7,
+                "faktura-share v1 encrypted" => 9,
+                _ => bail!("standard input does not start with a share file (`faktura-share v1`)"),
+            });
+        }
+        block.push_str(&line);
+        lines += 1;
+        if block.len() > faktura_crypto::MAX_SHARE_FILE {
+            bail!("the share on standard input is too long to be a share file");
+        }
+    }
+    Ok(SecretString::new(block))
 }
 
 /// Reads a share file, refusing anything longer than a share file can be.

@@ -562,3 +562,87 @@ fn rotate_rewraps_stored_data_keys_and_old_records_stay_readable() {
         b"record A"
     );
 }
+
+#[test]
+fn shares_can_be_pasted_on_standard_input_one_custodian_at_a_time() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let root = scratch("stdin");
+    let (data, files) = init(&root, &[]);
+    let shares = paths(&files);
+    let mut pasted = String::new();
+    for f in &files[..2] {
+        pasted.push_str(&fs::read_to_string(f).unwrap());
+        pasted.push('\n');
+    }
+    // Two pasted shares and one share file make three.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faktura"))
+        .args([
+            "keys",
+            "rotate",
+            "--data-dir",
+            &data,
+            "--share-file",
+            "-",
+            "--share-file",
+            "-",
+            "--share-file",
+            &shares[4],
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(pasted.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let msg = stderr(&out);
+    assert!(out.status.success(), "{msg}");
+    assert!(
+        msg.contains("3 of 3 needed") && msg.contains("version 2"),
+        "{msg}"
+    );
+    for f in &files[..2] {
+        let text = fs::read_to_string(f).unwrap();
+        let data_line = text.lines().find(|l| l.starts_with("data: ")).unwrap();
+        assert!(!msg.contains(&data_line[6..]), "a pasted share was echoed");
+    }
+
+    // Input that ends early fails and changes nothing.
+    let before = snapshot(&root);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faktura"))
+        .args([
+            "keys",
+            "rotate",
+            "--data-dir",
+            &data,
+            "--share-file",
+            "-",
+            "--share-file",
+            "-",
+            "--share-file",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = fs::read_to_string(&files[0]).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(first.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("ended before"), "{}", stderr(&out));
+    assert!(
+        snapshot(&root) == before,
+        "a failed command changed something"
+    );
+}
