@@ -1,0 +1,265 @@
+//! The instance on disk: first-start initialisation and the stored key
+//! material the seal works against, over `faktura-store` and `faktura-crypto`.
+//!
+//! The layout is the one `faktura init` creates (`faktura.db` in the data
+//! directory; `share-set` and `kek` rows with purpose `root`), so an
+//! instance made by either one is served by the other.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use faktura_crypto::{
+    Clock as _, Keyring, OsRng, RootKey, SecretString, SecureRng as _, Share, ShareParams,
+    ShareSetRecord, SystemClock, WrappedKek, split_root_key,
+};
+use faktura_store::{KeyKind, NewKeyMaterial, Store};
+use sha2::{Digest as _, Sha256};
+
+use crate::error::{Error, Result};
+
+/// File name of the SQLite database inside a data directory (as `faktura init`).
+pub const DATABASE_FILE: &str = "faktura.db";
+/// DEVELOPMENT ONLY: file beside the data holding the 1-of-1 share.
+pub const DEV_SHARE_FILE: &str = "dev-unseal-share.txt";
+/// Key-material kind under which the setup token's SHA-256 is stored.
+const SETUP_TOKEN_KIND: &str = "setup-token";
+/// Prefix of the one-time owner setup token.
+pub const SETUP_TOKEN_PREFIX: &str = "fk_setup_";
+/// `purpose` column of instance-wide key material.
+const ROOT_PURPOSE: &str = "root";
+
+/// An opened instance: its database and the public key records.
+#[derive(Debug)]
+pub struct Instance {
+    /// The database.
+    pub store: Store,
+    /// The current share set.
+    pub share_set: ShareSetRecord,
+    /// Every stored KEK version.
+    pub keks: Vec<WrappedKek>,
+}
+
+/// What a first start produced; `None` fields mean the instance existed.
+#[derive(Debug, Default)]
+pub struct FirstStart {
+    /// Share files written (non-dev first start).
+    pub share_files: Vec<PathBuf>,
+    /// The one-time setup token for creating the first owner; shown once.
+    pub setup_token: Option<SecretString>,
+}
+
+/// Opens the instance in `data_dir`, initialising it if the directory holds none.
+///
+/// In development mode the single share goes to [`DEV_SHARE_FILE`] in the
+/// data directory; otherwise the N shares go to `share_dir`, which must be
+/// given on a first start.
+///
+/// # Errors
+/// [`Error::Config`] if a first start lacks a share directory, or any I/O,
+/// store or crypto failure.
+pub async fn open_or_init(
+    data_dir: &Path,
+    share_dir: Option<&Path>,
+    params: ShareParams,
+    dev: bool,
+) -> Result<(Instance, FirstStart)> {
+    let db = data_dir.join(DATABASE_FILE);
+    let mut first = FirstStart::default();
+    if !db.exists() {
+        let target = if dev {
+            None
+        } else {
+            Some(share_dir.ok_or_else(|| Error::Config {
+                key: "share_dir".into(),
+                reason: format!(
+                    "{} holds no instance yet and a first start writes the custodian share files: pass --share-dir DIR (or set share_dir), a directory the custodians will collect them from",
+                    data_dir.display()
+                ),
+            })?)
+        };
+        let params = if dev {
+            ShareParams::danger_single_share()
+        } else {
+            params
+        };
+        first = initialise(data_dir, target, params).await?;
+    }
+    let store = Store::open_sqlite(&db).await?;
+    let share_set = store
+        .key_material_of_kind(&KeyKind::new(KeyKind::SHARE_SET)?)
+        .await?
+        .into_iter()
+        .max_by_key(|r| r.version)
+        .ok_or_else(|| {
+            Error::Internal(format!(
+                "{} holds no share set; it was not initialised by faktura",
+                db.display()
+            ))
+        })
+        .and_then(|r| ShareSetRecord::from_bytes(&r.wrapped).map_err(Error::Crypto))?;
+    let keks = store
+        .key_material_of_kind(&KeyKind::new(KeyKind::KEK)?)
+        .await?
+        .iter()
+        .map(|r| WrappedKek::from_bytes(&r.wrapped))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Crypto)?;
+    Ok((
+        Instance {
+            store,
+            share_set,
+            keks,
+        },
+        first,
+    ))
+}
+
+async fn initialise(
+    data_dir: &Path,
+    share_dir: Option<&Path>,
+    params: ShareParams,
+) -> Result<FirstStart> {
+    let root = RootKey::generate(&OsRng).map_err(Error::Crypto)?;
+    let (shares, record) = split_root_key(&root, params, &OsRng).map_err(Error::Crypto)?;
+    let (_ring, kek) = Keyring::create(root, &OsRng).map_err(Error::Crypto)?;
+    create_private_dir(data_dir)?;
+    // Shares first: if storing fails, a retry starts over in an empty directory.
+    let share_files = match share_dir {
+        Some(dir) => write_shares(dir, &shares)?,
+        None => {
+            let path = data_dir.join(DEV_SHARE_FILE);
+            let share = shares
+                .first()
+                .ok_or_else(|| Error::Internal("no share was produced".into()))?;
+            write_private(&path, share.to_text().expose_secret().as_bytes())?;
+            Vec::new()
+        }
+    };
+    let token = new_setup_token()?;
+    let store = Store::open_sqlite(&data_dir.join(DATABASE_FILE)).await?;
+    append(&store, KeyKind::SHARE_SET, 1, record.to_bytes()).await?;
+    append(&store, KeyKind::KEK, kek.version().get(), kek.to_bytes()).await?;
+    append(
+        &store,
+        SETUP_TOKEN_KIND,
+        1,
+        setup_token_hash(token.expose_secret()).to_vec(),
+    )
+    .await?;
+    store.close().await;
+    Ok(FirstStart {
+        share_files,
+        setup_token: Some(token),
+    })
+}
+
+async fn append(store: &Store, kind: &str, version: u32, wrapped: Vec<u8>) -> Result<()> {
+    let new = NewKeyMaterial {
+        kind: KeyKind::new(kind)?,
+        version,
+        company_id: None,
+        purpose: ROOT_PURPOSE.to_owned(),
+        wrapped,
+        created_at: SystemClock.now(),
+    };
+    store.append_key_material(&new).await?;
+    Ok(())
+}
+
+/// Reads the development share kept beside the data.
+///
+/// # Errors
+/// [`Error::Io`] or a share error if the file is missing or damaged.
+pub fn read_dev_share(data_dir: &Path) -> Result<Share> {
+    let path = data_dir.join(DEV_SHARE_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+        what: format!(
+            "cannot read the development share {} (was this instance created without --dev?)",
+            path.display()
+        ),
+        source,
+    })?;
+    Share::from_text(&text, None).map_err(Error::Share)
+}
+
+/// A new random setup token: the prefix and 256 bits in hex.
+fn new_setup_token() -> Result<SecretString> {
+    let mut bytes = [0_u8; 32];
+    OsRng.fill(&mut bytes).map_err(Error::Crypto)?;
+    let token = SecretString::new(format!("{SETUP_TOKEN_PREFIX}{}", hex(&bytes)));
+    bytes.fill(0);
+    Ok(token)
+}
+
+/// SHA-256 of a setup token: the only form that is stored.
+#[must_use]
+pub fn setup_token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+fn write_shares(dir: &Path, shares: &[Share]) -> Result<Vec<PathBuf>> {
+    create_private_dir(dir)?;
+    let total = shares.len();
+    let mut written = Vec::with_capacity(total);
+    for (ordinal, share) in shares.iter().enumerate() {
+        let set = share.set_id().to_string();
+        let path = dir.join(format!(
+            "share-{}-of-{total}-{}.txt",
+            ordinal + 1,
+            set.get(..8).unwrap_or(&set)
+        ));
+        write_private(&path, share.to_text().expose_secret().as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|source| Error::Io {
+        what: format!("cannot create directory {}", dir.display()),
+        source,
+    })
+}
+
+/// Creates `path` new with mode 0600 and writes `bytes`; never overwrites.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let io = |source| Error::Io {
+        what: format!(
+            "cannot create {} (it must not exist yet; shares are never overwritten)",
+            path.display()
+        ),
+        source,
+    };
+    let mut file = options.open(path).map_err(io)?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io)
+}

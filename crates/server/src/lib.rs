@@ -1,0 +1,60 @@
+//! The Faktura HTTPS server: `faktura serve`.
+//!
+//! It serves the REST API over TLS 1.2/1.3 (rustls, forward-secret AEAD
+//! suites only), starts sealed and answers only health and unseal until K
+//! custodians have supplied their shares, converts every error to RFC 9457
+//! problem+json in one place ([`error`]) and wires every route in one place
+//! (`router.rs`). It is the only crate that knows HTTP.
+//!
+//! What it deliberately does not do: no SQL (that is `faktura-store`), no
+//! cryptography of its own (that is `faktura-crypto`), no plain-HTTP
+//! listener, and no business routes yet (companies, logins and invoices
+//! arrive in later slices).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), faktura_server::Error> {
+//! use faktura_server::{Config, Overrides, StartOptions};
+//! let config = Config::load(None, Overrides { data_dir: Some("/tmp/fk".into()), dev: true, ..Overrides::default() })?;
+//! let running = faktura_server::start(config, StartOptions::default()).await?;
+//! println!("listening on https://{}", running.addr);
+//! # Ok(()) }
+//! ```
+//!
+//! # Security
+//! The root key exists only in memory, in zeroizing types, after a
+//! successful unseal. Shares and the setup token are never logged; only
+//! share counts are. 5xx answers carry only the request id; the cause is
+//! logged once with that id. Every response carries HSTS and `X-Request-Id`;
+//! a `--dev` instance also carries `X-Faktura-Dev-Instance: true`.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod config;
+pub mod error;
+mod handlers;
+pub mod instance;
+mod middleware;
+pub mod notify;
+mod router;
+pub mod seal;
+mod serve;
+mod state;
+pub mod tls;
+
+pub use config::{Config, Overrides};
+pub use error::{Error, Problem, Result};
+pub use notify::Systemd;
+pub use seal::SealStatus;
+pub use serve::{DEV_CERT_FILE, Running, StartOptions, start};
+pub use tls::ServerIdentity;
+
+/// The OpenAPI 3.1 document of the API, as served at `/api/v1/openapi.json`.
+#[must_use]
+pub fn openapi_json() -> String {
+    use utoipa::OpenApi as _;
+    router::ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_default()
+}
