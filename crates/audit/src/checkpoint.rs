@@ -325,9 +325,9 @@ impl CheckpointVerifier {
     /// [`Error::CheckpointFormat`] naming what is wrong with the text.
     pub fn parse(text: &str) -> Result<Self> {
         let text = text.trim();
-        let mut parts = text.split('+');
-        let (Some(name), Some(id_hex), Some(b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
+        // The key data is base64 and may itself contain `+`: split at the first two only.
+        let mut parts = text.splitn(3, '+');
+        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(Error::CheckpointFormat(
                 "public key must read <name>+<key id hex>+<base64 key>".into(),
@@ -459,6 +459,20 @@ mod tests {
         let text = format!("{:?}", signer());
         assert!(text.contains("[redacted]"));
         assert!(!text.contains("9, 9"));
+    }
+
+    #[test]
+    fn verifier_key_text_round_trips_for_many_keys() {
+        // Base64 key data often contains `+`; parsing must not split on it.
+        for seed in 0..=255u8 {
+            let s = CheckpointSigner::from_seed("faktura.example/audit", &[seed; 32]).unwrap();
+            let text = s.verifier().to_string();
+            assert_eq!(
+                CheckpointVerifier::parse(&text).unwrap(),
+                s.verifier(),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -33,6 +33,8 @@ enum Command {
     Init(cmd::init::Args),
     /// Rotate the key-encryption key or re-key the custodian shares (needs K share files).
     Keys(cmd::keys::Args),
+    /// Verify, export, checkpoint and prove the tamper-evident audit trail.
+    Audit(cmd::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Extract(args) => cmd::extract::run(args),
         Command::Init(args) => cmd::init::run(args),
         Command::Keys(args) => cmd::keys::run(args),
+        Command::Audit(args) => cmd::audit::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! One module per subcommand; each exposes `Args` (clap) and `run`.
 
+pub(crate) mod audit;
 pub(crate) mod convert;
 pub(crate) mod extract;
 pub(crate) mod init;

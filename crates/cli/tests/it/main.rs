@@ -1,3 +1,4 @@
 //! Integration tests of the `faktura` binary: one test binary, one module per area.
 
+mod audit;
 mod keys;
