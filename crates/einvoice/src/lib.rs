@@ -19,6 +19,8 @@ pub mod calc;
 mod codelists_data;
 pub mod codes;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 pub mod spec;
 pub mod syntax;

@@ -713,11 +713,19 @@ fn read_line(r: &R<'_, '_>, line: N<'_, '_>) -> Result<InvoiceLine, Error> {
 /// [`Error::Unsupported`] when the invoice holds more than one preceding invoice reference (BG-3):
 /// D16B allows one `ram:InvoiceReferencedDocument`.
 pub fn write(inv: &Invoice) -> Result<String, Error> {
+    // A reduced Factur-X profile in BT-24 restricts what this writer may emit: check it too.
+    let own = crate::spec::Specification::from_identifier(&inv.process.specification);
+    let reduced = matches!(
+        own,
+        crate::spec::Specification::FacturXMinimum
+            | crate::spec::Specification::FacturXBasicWl
+            | crate::spec::Specification::FacturXBasic
+    );
     let problems = crate::spec::obstacles(
         inv,
         &crate::spec::Target {
             syntax: Syntax::Cii,
-            specification: None,
+            specification: reduced.then_some(own),
         },
     );
     if !problems.is_empty() {

@@ -1,0 +1,6 @@
+//! CII reader: never panics; what it reads writes and reads back unchanged.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    faktura_einvoice::fuzzing::cii_read_write_read(data);
+});
