@@ -25,9 +25,13 @@ fn rate(n: usize, f: impl FnMut()) -> f64 {
     n as f64 / t.elapsed().as_secs_f64()
 }
 
-/// Runs a peer script and returns its `items_per_s`.
-fn peer(python: &Path, script: &Path, args: &[&str]) -> Option<f64> {
-    let out = Command::new(python).arg(script).args(args).output().ok()?;
+/// Runs a peer script with `interpreter` and returns its `items_per_s`.
+fn peer(interpreter: &Path, script: &Path, args: &[&str]) -> Option<f64> {
+    let out = Command::new(interpreter)
+        .arg(script)
+        .args(args)
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().rev().find(|l| l.contains("items_per_s"))?;
     let v = line.split("\"items_per_s\":").nth(1)?;
@@ -101,6 +105,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             extract_rate / r
         ),
         None => println!("peer factur-x extract: did not run"),
+    }
+    // npm node-zugferd: its bench script must sit beside a node_modules with
+    // node-zugferd (ESM resolution), so it runs only when FAKTURA_NODE_PEERS
+    // names such a folder (a copy of shared/bench-peers plus
+    // `npm install node-zugferd@0.1.0`).
+    match std::env::var_os("FAKTURA_NODE_PEERS") {
+        Some(node_dir) => {
+            let script = Path::new(&node_dir).join("node_zugferd_bench.mjs");
+            let r = peer(
+                Path::new("node"),
+                &script,
+                &["facturx", "--pdf", &b, "--n", "200"],
+            );
+            match r {
+                Some(r) => println!(
+                    "peer node-zugferd (npm) Factur-X, embed into a ready PDF: {r:.1} PDFs/s; faktura renders AND embeds at {:.1}x",
+                    render_rate / r
+                ),
+                None => println!("peer node-zugferd: did not run (see FAKTURA_NODE_PEERS)"),
+            }
+        }
+        None => println!("peer node-zugferd: skipped (set FAKTURA_NODE_PEERS)"),
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
