@@ -29,7 +29,7 @@ pub(crate) struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum KeysCommand {
-    /// Add a key-encryption key version, re-wrap every data key under it; old versions stay readable.
+    /// Add a key-encryption key version, re-wrap every data key under it and start new data-key versions; old versions stay readable.
     Rotate(RotateArgs),
     /// Issue a new share set for the same root key; the old shares stop working.
     Rekey(RekeyArgs),
@@ -111,11 +111,25 @@ fn rotate(args: &RotateArgs) -> anyhow::Result<ExitCode> {
         .map(|w| ring.rewrap(w, &OsRng))
         .collect::<Result<_, _>>()
         .context("re-wrapping a data key failed")?;
-    store.append_rotation(&new_kek, &rewrapped)?;
+    // Each company and purpose also gets a fresh data key under the new KEK,
+    // so records written from now on use the new version.
+    let mut owners: Vec<(faktura_crypto::CompanyId, faktura_crypto::Purpose)> = rewrapped
+        .iter()
+        .map(|w| (w.company().clone(), w.purpose()))
+        .collect();
+    owners.sort();
+    owners.dedup();
+    let fresh: Vec<WrappedDataKey> = owners
+        .iter()
+        .map(|(company, purpose)| ring.create_data_key(company, *purpose, &OsRng))
+        .collect::<Result<_, _>>()
+        .context("creating a new data key version failed")?;
+    store.append_rotation(&new_kek, &[rewrapped.as_slice(), &fresh].concat())?;
     eprintln!(
-        "Rotated: key-encryption key version {} is current; {} data key(s) re-wrapped under it. Older versions stay stored for reading.",
-        new_kek.version().get(),
-        rewrapped.len()
+        "Rotated: key-encryption key version {v} is current; {} data key(s) re-wrapped under it and {} new data key(s) of version {v} created for new records. Older versions stay stored for reading.",
+        rewrapped.len(),
+        fresh.len(),
+        v = new_kek.version().get(),
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -189,7 +203,7 @@ pub(crate) fn unseal(input: &ShareInput, record: &ShareSetRecord) -> anyhow::Res
     for path in &input.share_files {
         let text = if path.as_os_str() == "-" {
             eprintln!(
-                "Custodian: paste your share file (it is not echoed back), then press Enter."
+                "Custodian: paste your share file, then press Enter (it is read, never printed)."
             );
             read_share_block(&mut stdin)?
         } else {

@@ -525,30 +525,30 @@ fn rotate_rewraps_stored_data_keys_and_old_records_stay_readable() {
         &paths(&files[2..]),
     ));
     assert!(out.status.success(), "{}", stderr(&out));
+
+    let msg = stderr(&out);
     assert!(
-        stderr(&out).contains("1 data key(s) re-wrapped"),
-        "{}",
-        stderr(&out)
+        msg.contains("1 data key(s) re-wrapped") && msg.contains("1 new data key(s) of version 2"),
+        "{msg}"
     );
 
-    // The data key is now stored twice: under KEK 1 (kept) and under KEK 2.
+    // Data key 1 is now stored under KEK 1 (kept) and KEK 2; data key 2 is new under KEK 2.
     let deks: Vec<WrappedDataKey> = key_material(&db)
         .iter()
         .filter(|r| r.0 == "dek")
         .map(|r| WrappedDataKey::from_bytes(&r.4).unwrap())
         .collect();
-    assert_eq!(
-        deks.iter()
-            .map(|w| w.kek_version().get())
-            .collect::<Vec<_>>(),
-        vec![1, 2]
-    );
+    let versions: Vec<(u32, u32)> = deks
+        .iter()
+        .map(|w| (w.version().get(), w.kek_version().get()))
+        .collect();
+    assert_eq!(versions, vec![(1, 1), (1, 2), (2, 2)]);
     assert!(
         deks.iter()
-            .all(|w| w.version().get() == 1 && w.company().as_str() == "acme")
+            .all(|w| w.company().as_str() == "acme" && w.purpose() == Purpose::Records)
     );
 
-    // With only KEK 2 loaded, the re-wrapped key still opens the old record.
+    // With only KEK 2 loaded, the old record still opens and new records use data key 2.
     let (root_key, keks) = root_from(&files[1..4], &db);
     let newest: Vec<_> = keks
         .into_iter()
@@ -556,11 +556,18 @@ fn rotate_rewraps_stored_data_keys_and_old_records_stay_readable() {
         .collect();
     let ring = Keyring::open(root_key, &newest).unwrap();
     assert!(ring.open_data_key(&deks[0]).is_err(), "KEK 1 is not loaded");
-    let keys = RecordKeys::new(vec![ring.open_data_key(&deks[1]).unwrap()]).unwrap();
+    let keys = RecordKeys::new(vec![
+        ring.open_data_key(&deks[1]).unwrap(),
+        ring.open_data_key(&deks[2]).unwrap(),
+    ])
+    .unwrap();
     assert_eq!(
         keys.open(&aad, &sealed).unwrap().expose_secret(),
         b"record A"
     );
+    let new = keys.seal(&aad, b"record B", &OsRng).unwrap();
+    assert_eq!(faktura_crypto::envelope_key_version(&new).unwrap(), 2);
+    assert_eq!(keys.open(&aad, &new).unwrap().expose_secret(), b"record B");
 }
 
 #[test]
