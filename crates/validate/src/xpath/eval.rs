@@ -99,6 +99,9 @@ pub(crate) struct DocIndex {
     name_of: Vec<NameId>,
     by_name: Vec<Vec<u32>>,
     subtree_end: Vec<u32>,
+    /// (parent, child name, child) for every element child with an interned name, sorted:
+    /// `child::name` is a binary search instead of a scan over all children.
+    kids: Vec<(u32, NameId, u32)>,
 }
 
 impl DocIndex {
@@ -108,6 +111,7 @@ impl DocIndex {
         let n = nodes.len();
         let mut name_of = vec![NameId::MAX; n];
         let mut by_name = vec![Vec::new(); names.len()];
+        let mut kids = Vec::new();
         for node in &nodes {
             if node.is_element() {
                 let i = node.id().get_usize();
@@ -119,9 +123,13 @@ impl DocIndex {
                     if let Some(list) = by_name.get_mut(id as usize) {
                         list.push(to_u32(i));
                     }
+                    if let Some(p) = node.parent() {
+                        kids.push((to_u32(p.id().get_usize()), id, to_u32(i)));
+                    }
                 }
             }
         }
+        kids.sort_unstable();
         // Last descendant of each node, children before parents (reverse document order).
         let mut subtree_end = vec![0u32; n];
         for node in nodes.iter().rev() {
@@ -141,6 +149,7 @@ impl DocIndex {
             name_of,
             by_name,
             subtree_end,
+            kids,
         }
     }
 }
@@ -866,6 +875,11 @@ impl<'a> Ev<'a> {
         }
         let node = n.node;
         match axis {
+            Axis::Child if matches!(test, NodeTest::Name(..)) => {
+                if let NodeTest::Name(id, ..) = test {
+                    self.indexed_children(node, *id, out);
+                }
+            }
             Axis::Child => {
                 for c in node.children() {
                     push(XNode::of(c), out);
@@ -943,6 +957,23 @@ impl<'a> Ev<'a> {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    fn indexed_children(&self, node: Node<'a, 'a>, id: NameId, out: &mut Vec<XNode<'a>>) {
+        if id == NameId::MAX {
+            return;
+        }
+        let p = to_u32(node.id().get_usize());
+        let kids = &self.idx.kids;
+        let from = kids.partition_point(|k| (k.0, k.1) < (p, id));
+        for k in kids.get(from..).unwrap_or_default() {
+            if k.0 != p || k.1 != id {
+                break;
+            }
+            if let Some(d) = self.doc.get_node(NodeId::from(k.2)) {
+                out.push(XNode::of(d));
             }
         }
     }
