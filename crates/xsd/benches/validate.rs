@@ -8,6 +8,30 @@ use std::time::{Duration, Instant};
 use faktura_xsd::{FacturXProfile, SchemaKind, validate};
 
 fn main() {
+    // FAKTURA_XSD_BENCH_FILE=path: time only that document (for profiling).
+    if let Some(path) = std::env::var_os("FAKTURA_XSD_BENCH_FILE") {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            eprintln!("cannot read {}", Path::new(&path).display());
+            return;
+        };
+        let Some((doc, kind)) = roxmltree::Document::parse(&text)
+            .ok()
+            .and_then(|d| faktura_xsd::schema_for_root(&d).map(|k| (d, k)))
+        else {
+            eprintln!("not an invoice");
+            return;
+        };
+        let (mut n, start) = (0u32, Instant::now());
+        while start.elapsed() < Duration::from_secs(3) {
+            std::hint::black_box(validate(&doc, kind));
+            n += 1;
+        }
+        println!(
+            "{:.1} µs/validation",
+            start.elapsed().as_secs_f64() * 1e6 / f64::from(n)
+        );
+        return;
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
     let mut texts = Vec::new();
     for spec in ["en16931", "peppol", "xrechnung", "zugferd"] {
@@ -98,6 +122,36 @@ fn main() {
         println!(
             "per document: median {:.1} µs ({} bytes), slowest {:.1} µs ({} bytes)",
             med.0, med.1, max.0, max.1
+        );
+    }
+
+    // The documents RULES-ANALYSIS.md §5 timed with libxml2 (validate 16 / 147 / 912 / 1,763 µs).
+    for name in [
+        "xrechnung/ubl/valid/01.01a-INVOICE_ubl.xml",
+        "xrechnung/ubl/valid/04.03a-INVOICE_ubl.xml",
+        "xrechnung/ubl/valid/01.02_comprehensive_test_ubl.xml",
+        "xrechnung/ubl/valid/03.07a-INVOICE_ubl.xml",
+    ] {
+        let Ok(text) = std::fs::read_to_string(root.join(name)) else {
+            continue;
+        };
+        let Ok(doc) = roxmltree::Document::parse(&text) else {
+            continue;
+        };
+        let reps = 2_000;
+        let t = Instant::now();
+        for _ in 0..reps {
+            std::hint::black_box(validate(&doc, SchemaKind::UblInvoice));
+        }
+        let v = t.elapsed().as_secs_f64() * 1e6 / f64::from(reps);
+        let t = Instant::now();
+        for _ in 0..reps {
+            std::hint::black_box(roxmltree::Document::parse(&text).ok());
+        }
+        let p = t.elapsed().as_secs_f64() * 1e6 / f64::from(reps);
+        println!(
+            "{name} ({:.1} KB): parse {p:.1} µs, validate {v:.1} µs",
+            text.len() as f64 / 1000.0
         );
     }
 

@@ -282,7 +282,7 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
                 self.xsi_attr(node, name, a.name());
                 continue;
             }
-            if let Some(u) = ct.attrs.iter().find(|u| u.ns == ns && u.local == a.name()) {
+            if let Some(u) = ct.attrs.iter().find(|u| u.local == a.name() && u.ns == ns) {
                 let Some(st) = self.schema.simple_type(u.ty) else {
                     continue;
                 };
@@ -345,7 +345,7 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
         for u in ct.attrs.iter().filter(|u| u.required) {
             let present = node
                 .attributes()
-                .any(|a| a.namespace().unwrap_or("") == u.ns && a.name() == u.local);
+                .any(|a| a.name() == u.local && a.namespace().unwrap_or("") == u.ns);
             if !present {
                 self.report(
                     node,
@@ -366,19 +366,31 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
         p: &Particle,
         stack: &mut Vec<Work<'a, 'i>>,
     ) {
-        if !ct.mixed && has_text(node) {
+        let mut kids: Vec<Node<'a, 'i>> = Vec::new();
+        let mut text = false;
+        for c in node.children() {
+            if c.is_element() {
+                kids.push(c);
+            } else if !ct.mixed && !text && c.is_text() {
+                text = c.text().is_some_and(|t| {
+                    t.bytes()
+                        .any(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                });
+            }
+        }
+        if text {
             self.report(
                 node,
                 format!("{name} may contain only child elements, not text; remove the text"),
             );
         }
-        let kids: Vec<Node<'a, 'i>> = node.children().filter(Node::is_element).collect();
         let mut m = Matcher {
             schema: self.schema,
             kids: &kids,
             assign: vec![None; kids.len()],
             fail_pos: 0,
             expected: Vec::new(),
+            record: false,
         };
         let result = m.particle(p, 0);
         let (ok_until, problem) = match result {
@@ -387,6 +399,11 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
             Err(f) => (f, Some(f)),
         };
         if let Some(at) = problem {
+            // Match again, this time noting what was expected where (the fast path above
+            // skips that bookkeeping; the matcher is deterministic, so the result is the same).
+            m.record = true;
+            m.fail_pos = 0;
+            let _ = m.particle(p, 0);
             let expected = if m.fail_pos == at {
                 m.expected
                     .iter()
@@ -414,29 +431,29 @@ impl<'s, 'a, 'i> Checker<'s, 'a, 'i> {
                 ),
             }
         }
-        let mut work = Vec::new();
+        // Pushed in reverse so that children are checked (and reported) in document order.
         let mut undeclared = Vec::new();
-        for (k, a) in kids.iter().zip(m.assign).take(ok_until) {
+        for (k, a) in kids.iter().zip(m.assign).take(ok_until).rev() {
             match a {
-                Some(Assign::Elem(id)) => work.push(Work::Strict(*k, id)),
+                Some(Assign::Elem(id)) => stack.push(Work::Strict(*k, id)),
                 Some(Assign::Wild(Process::Strict)) => {
                     let ns = k.tag_name().namespace().unwrap_or("");
                     match self.schema.global(ns, k.tag_name().name()) {
-                        Some(id) => work.push(Work::Strict(*k, id)),
+                        Some(id) => stack.push(Work::Strict(*k, id)),
                         None => undeclared.push(*k),
                     }
                 }
-                Some(Assign::Wild(Process::Lax)) => work.push(Work::Lax(*k)),
+                Some(Assign::Wild(Process::Lax)) => stack.push(Work::Lax(*k)),
                 Some(Assign::Wild(Process::Skip)) | None => {}
             }
         }
+        undeclared.reverse();
         for k in undeclared {
             self.report(
                 k,
                 format!("{} is not declared in the schema, which demands a declared element here; remove it", qname(k)),
             );
         }
-        stack.extend(work.into_iter().rev());
     }
 }
 
@@ -482,10 +499,15 @@ struct Matcher<'s, 'k, 'a, 'i> {
     assign: Vec<Option<Assign>>,
     fail_pos: usize,
     expected: Vec<Expect<'s>>,
+    /// Whether to note expectations (only needed to explain a failure).
+    record: bool,
 }
 
 impl<'s> Matcher<'s, '_, '_, '_> {
     fn note(&mut self, pos: usize, e: Expect<'s>) {
+        if !self.record {
+            return;
+        }
         if pos > self.fail_pos {
             self.fail_pos = pos;
             self.expected.clear();
