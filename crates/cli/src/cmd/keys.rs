@@ -125,6 +125,15 @@ fn rotate(args: &RotateArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<_, _>>()
         .context("creating a new data key version failed")?;
     store.append_rotation(&new_kek, &[rewrapped.as_slice(), &fresh].concat())?;
+    store.audit(
+        "keys.rotate",
+        &format!("kek {}", new_kek.version().get()),
+        &format!(
+            "{{\"rewrapped\":{},\"new_data_keys\":{}}}",
+            rewrapped.len(),
+            fresh.len()
+        ),
+    )?;
     eprintln!(
         "Rotated: key-encryption key version {v} is current; {} data key(s) re-wrapped under it and {} new data key(s) of version {v} created for new records. Older versions stay stored for reading.",
         rewrapped.len(),
@@ -146,6 +155,16 @@ fn rekey(args: &RekeyArgs) -> anyhow::Result<ExitCode> {
     // New share files first: if the store write then fails, the old shares stay valid.
     let written = write_shares(&args.output.share_dir, &shares, &passphrases)?;
     store.append_share_set(&stored, &record)?;
+    store.audit(
+        "keys.rekey",
+        &format!("share-set {}", record.set_id()),
+        &format!(
+            "{{\"previous\":\"{}\",\"threshold\":{},\"shares\":{}}}",
+            stored.share_set.set_id(),
+            record.threshold(),
+            record.total()
+        ),
+    )?;
     eprintln!(
         "Re-keyed: new share set {} ({} of {}), {} share file(s) written to {}. The previous shares no longer unseal this instance.",
         record.set_id(),
@@ -473,6 +492,16 @@ impl KeyStore {
             ROOT_PURPOSE,
             kek.to_bytes(),
         )?;
+        this.audit(
+            "keys.init",
+            &format!("share-set {}", record.set_id()),
+            &format!(
+                "{{\"threshold\":{},\"shares\":{},\"kek_version\":{}}}",
+                record.threshold(),
+                record.total(),
+                kek.version().get()
+            ),
+        )?;
         drop(this);
         Ok(())
     }
@@ -514,6 +543,32 @@ impl KeyStore {
         self.runtime
             .block_on(self.store.append_key_material(&new))
             .with_context(|| format!("cannot store {kind_name} version {version}"))?;
+        Ok(())
+    }
+
+    /// Appends an audit entry for a key-management action done from this
+    /// machine (no secret goes into it: only versions and share-set ids).
+    pub(crate) fn audit(&self, action: &str, target: &str, details: &str) -> anyhow::Result<()> {
+        use faktura_crypto::{Clock as _, SecureRng as _};
+        let mut request = [0u8; 16];
+        OsRng.fill(&mut request)?;
+        let time_us =
+            i64::try_from(faktura_crypto::SystemClock.now().unix_timestamp_nanos() / 1000)
+                .context("the system clock is out of range")?;
+        let fields = faktura_audit::EntryFields {
+            time_us,
+            company: None,
+            actor: "cli".to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            outcome: faktura_audit::Outcome::Success,
+            request_id: request.iter().map(|b| format!("{b:02x}")).collect(),
+            source: "local".to_owned(),
+            details: details.as_bytes().to_vec(),
+        };
+        self.runtime
+            .block_on(self.store.append_audit(fields))
+            .with_context(|| format!("cannot append the audit entry for {action}"))?;
         Ok(())
     }
 

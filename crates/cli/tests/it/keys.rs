@@ -653,3 +653,79 @@ fn shares_can_be_pasted_on_standard_input_one_custodian_at_a_time() {
         "a failed command changed something"
     );
 }
+
+#[test]
+fn key_commands_are_audited_without_secrets() {
+    let root = scratch("audited");
+    let (data, files) = init(&root, &[]);
+    let shares = paths(&files);
+    let out = faktura(&with_shares(
+        &["keys", "rotate", "--data-dir", &data],
+        &shares[..3],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A refused rotate is not recorded as done.
+    assert!(
+        !faktura(&with_shares(
+            &["keys", "rotate", "--data-dir", &data],
+            &shares[..2]
+        ))
+        .status
+        .success()
+    );
+    let new_dir = root.join("new");
+    let out = faktura(&with_shares(
+        &[
+            "keys",
+            "rekey",
+            "--data-dir",
+            &data,
+            "--share-dir",
+            new_dir.to_str().unwrap(),
+        ],
+        &shares[1..4],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let db = Path::new(&data).join("faktura.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let entries = rt.block_on(async {
+        let store = faktura_store::Store::open_sqlite(&db).await.unwrap();
+        let n = store.audit_len().await.unwrap();
+        let entries = store.audit_entries(0, n).await.unwrap();
+        store.close().await;
+        entries
+    });
+    let actions: Vec<&str> = entries.iter().map(|e| e.fields.action.as_str()).collect();
+    assert_eq!(actions, ["keys.init", "keys.rotate", "keys.rekey"]);
+    assert_eq!(entries[1].fields.target, "kek 2");
+    let set_line = |f: &PathBuf| {
+        fs::read_to_string(f)
+            .unwrap()
+            .lines()
+            .nth(1)
+            .unwrap()
+            .trim_start_matches("set: ")
+            .to_owned()
+    };
+    assert_eq!(
+        entries[0].fields.target,
+        format!("share-set {}", set_line(&files[0]))
+    );
+    assert_eq!(
+        entries[2].fields.target,
+        format!("share-set {}", set_line(&share_files(&new_dir)[0]))
+    );
+    // No share data reaches the trail.
+    for f in files.iter().chain(&share_files(&new_dir)) {
+        let text = fs::read_to_string(f).unwrap();
+        let data_line = text.lines().find(|l| l.starts_with("data: ")).unwrap();
+        for e in &entries {
+            let all = format!("{:?}", e.fields);
+            assert!(!all.contains(&data_line[6..]));
+        }
+    }
+}
