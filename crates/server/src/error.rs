@@ -69,7 +69,7 @@ pub enum Error {
     Tls(String),
 
     /// A file or socket operation failed.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         /// What was being done, with the path or address.
         what: String,

@@ -100,30 +100,16 @@ pub async fn start(config: Config, options: StartOptions) -> Result<Running> {
                 reason: format!("{e}; use 2 <= threshold <= shares <= 255"),
             }
         })?;
-    let (instance, first_start) = instance::open_or_init(
-        &config.data_dir,
-        config.share_dir.as_deref(),
-        params,
-        config.dev,
-    )
-    .await?;
-
-    let mut dev_cert_file = None;
+    // Everything that can fail on configuration is loaded before a first
+    // start initialises the instance, so a bad certificate path never
+    // leaves an initialised instance whose setup token nobody saw.
+    let mut dev_cert_pem = None;
     let identity = match (options.identity, &config.tls, config.dev) {
         (Some(identity), _, _) => identity,
         (None, Some(files), _) => ServerIdentity::from_files(files)?,
         (None, None, true) => {
             let (identity, pem) = ServerIdentity::danger_self_signed()?;
-            let path = config.data_dir.join(DEV_CERT_FILE);
-            std::fs::write(&path, pem).map_err(|source| Error::Io {
-                what: format!("cannot write {}", path.display()),
-                source,
-            })?;
-            tracing::warn!(
-                cert.file = %path.display(),
-                "DEVELOPMENT: serving a generated SELF-SIGNED certificate; clients must trust this file explicitly"
-            );
-            dev_cert_file = Some(path);
+            dev_cert_pem = Some(pem);
             identity
         }
         (None, None, false) => {
@@ -140,19 +126,6 @@ pub async fn start(config: Config, options: StartOptions) -> Result<Running> {
         .ok_or_else(|| Error::Tls("the certificate chain is empty".into()))?;
     let tls_config = tls::server_config(identity)?;
 
-    let seal = Arc::new(Seal::new(instance.share_set, instance.keks));
-    if config.dev {
-        seal.submit(instance::read_dev_share(&config.data_dir)?)?;
-    }
-    let state = AppState {
-        seal: Arc::clone(&seal),
-        store: instance.store,
-        metrics: Arc::new(Metrics::default()),
-        dev: config.dev,
-        security: Arc::new(config.security.clone()),
-    };
-    let app = crate::router::router(state);
-
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| Error::Io {
@@ -166,6 +139,40 @@ pub async fn start(config: Config, options: StartOptions) -> Result<Running> {
         what: "cannot read the bound address".into(),
         source,
     })?;
+    let (instance, first_start) = instance::open_or_init(
+        &config.data_dir,
+        config.share_dir.as_deref(),
+        params,
+        config.dev,
+    )
+    .await?;
+
+    let mut dev_cert_file = None;
+    if let Some(pem) = dev_cert_pem {
+        let path = config.data_dir.join(DEV_CERT_FILE);
+        std::fs::write(&path, pem).map_err(|source| Error::Io {
+            what: format!("cannot write {}", path.display()),
+            source,
+        })?;
+        tracing::warn!(
+            cert.file = %path.display(),
+            "DEVELOPMENT: serving a generated SELF-SIGNED certificate; clients must trust this file explicitly"
+        );
+        dev_cert_file = Some(path);
+    }
+    let seal = Arc::new(Seal::new(instance.share_set, instance.keks));
+    if config.dev {
+        seal.submit(instance::read_dev_share(&config.data_dir)?)?;
+    }
+    let state = AppState {
+        seal: Arc::clone(&seal),
+        store: instance.store,
+        metrics: Arc::new(Metrics::default()),
+        dev: config.dev,
+        security: Arc::new(config.security.clone()),
+    };
+    let app = crate::router::router(state);
+
     let (shutdown, stop) = watch::channel(false);
     let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
     let accept = tokio::spawn(accept_loop(listener, acceptor, app, stop));

@@ -231,3 +231,30 @@ fn flip_data(text: &str) -> String {
         .join("\n")
         + "\n"
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_certificate_path_initialises_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("faktura.toml");
+    std::fs::write(
+        &file,
+        "[tls]\ncert_file = \"/nonexistent/cert.pem\"\nkey_file = \"/nonexistent/key.pem\"\n",
+    )
+    .unwrap();
+    let config = faktura_server::Config::load(
+        Some(&file),
+        faktura_server::Overrides {
+            data_dir: Some(dir.path().join("instance")),
+            share_dir: Some(dir.path().join("shares")),
+            listen: Some("127.0.0.1:0".into()),
+            dev: false,
+        },
+    )
+    .unwrap();
+    let err = faktura_server::start(config, faktura_server::StartOptions::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/cert.pem"), "{err}");
+    assert!(!dir.path().join("instance").exists());
+    assert!(!dir.path().join("shares").exists());
+}
