@@ -149,8 +149,12 @@ pub fn obstacles(invoice: &Invoice, target: &Target) -> Vec<String> {
                 Specification::FacturXBasicWl => (Level::BasicWl, "BASIC WL"),
                 _ => (Level::Basic, "BASIC"),
             };
-            for term in profile_excess(invoice, level) {
-                out.push(format!("the Factur-X {profile} profile cannot carry {term}; use a richer profile (EN 16931)"));
+            let excess = profile_excess(invoice, level);
+            if !excess.is_empty() {
+                out.push(format!(
+                    "the Factur-X {profile} profile cannot carry {}; use a richer profile (EN 16931)",
+                    excess.join(", ")
+                ));
             }
         }
         Specification::FacturXMinimum
@@ -369,7 +373,66 @@ pub fn convert(invoice: &Invoice, target: &Target) -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
+    use rust_decimal::Decimal;
+
     use super::*;
+    use crate::builder::{InvoiceBuilder, LineBuilder};
+    use crate::codes::{UnitCode, VatCategory};
+    use crate::types::Date;
+
+    #[test]
+    fn conversion_refuses_what_the_target_cannot_carry() {
+        let invoice = InvoiceBuilder::new("1", Date::from_ymd(2025, 1, 1).unwrap(), "EUR")
+            .preceding_invoice("A", None)
+            .preceding_invoice("B", None)
+            .line(LineBuilder::new(
+                "1",
+                Decimal::ONE,
+                UnitCode::piece(),
+                Decimal::TEN,
+                VatCategory::Standard,
+                Some(Decimal::TEN),
+                "x",
+            ))
+            .build()
+            .unwrap();
+        let cii = Target {
+            syntax: Syntax::Cii,
+            specification: None,
+        };
+        let err = convert(&invoice, &cii).unwrap_err().to_string();
+        assert!(err.contains("BG-3"), "{err}");
+        let minimum = Target {
+            syntax: Syntax::Cii,
+            specification: Some(Specification::FacturXMinimum),
+        };
+        let err = convert(&invoice, &minimum).unwrap_err().to_string();
+        assert!(
+            err.contains("invoice lines (BG-25)") && err.contains("MINIMUM"),
+            "{err}"
+        );
+        let xr = Target {
+            syntax: Syntax::Ubl,
+            specification: Some(Specification::XRechnung),
+        };
+        let err = convert(&invoice, &xr).unwrap_err().to_string();
+        assert!(err.contains("BT-10") && err.contains("BR-DE-1"), "{err}");
+        let ubl = Target {
+            syntax: Syntax::Ubl,
+            specification: Some(Specification::Peppol),
+        };
+        assert!(
+            convert(&invoice, &ubl)
+                .unwrap_err()
+                .to_string()
+                .contains("BT-34")
+        );
+        let plain = Target {
+            syntax: Syntax::Ubl,
+            specification: None,
+        };
+        assert!(convert(&invoice, &plain).is_ok());
+    }
 
     #[test]
     fn identifiers_round_trip() {
