@@ -14,6 +14,7 @@ fn valid_corpus_is_schema_valid() {
     );
     let mut failures = Vec::new();
     let mut checked = 0;
+    let mut profiles = 0;
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
         let doc = parse(&text).unwrap_or_else(|| panic!("{} does not parse", f.display()));
@@ -24,6 +25,7 @@ fn valid_corpus_is_schema_valid() {
             && let Some(p) = profile_of(&doc)
         {
             kinds.push(SchemaKind::FacturX(p));
+            profiles += 1;
         }
         for k in kinds {
             checked += 1;
@@ -33,6 +35,10 @@ fn valid_corpus_is_schema_valid() {
             }
         }
     }
+    assert!(
+        profiles >= 26,
+        "only {profiles} documents were checked against a Factur-X profile"
+    );
     assert!(
         failures.is_empty(),
         "{} of {checked} checks failed:\n{}",
