@@ -252,11 +252,17 @@ impl Store {
             }
         };
         match inserted {
-            // A checkpoint at this size exists already: it was verified above, keep it.
-            Ok(()) | Err(Error::Conflict(_)) => Ok(StoredCheckpoint {
+            Ok(()) => Ok(StoredCheckpoint {
                 tree_size: cp.size,
                 note,
             }),
+            // A checkpoint at this size exists already (verified above): keep and return it.
+            Err(Error::Conflict(_)) => self
+                .audit_checkpoints()
+                .await?
+                .into_iter()
+                .find(|c| c.tree_size == cp.size)
+                .ok_or_else(|| Error::Corrupt(format!("checkpoint of size {} vanished", cp.size))),
             Err(e) => Err(e),
         }
     }

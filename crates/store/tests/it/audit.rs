@@ -84,6 +84,15 @@ async fn untouched_trail_verifies_and_guards_refuse_changes() {
             assert!(msg.contains("append-only"), "{}: `{sql}`: {msg}", db.name);
         }
         assert_eq!(db.store.audit_len().await.unwrap(), 12);
+        // Checkpointing an unchanged head keeps the stored checkpoint.
+        let again = db.store.audit_checkpoint(&signer(), 999).await.unwrap();
+        assert_eq!(again.tree_size, 12);
+        assert!(
+            again.note.contains("time 100\n"),
+            "{}: {}",
+            db.name,
+            again.note
+        );
         db.store
             .verify_audit(&signer().verifier(), &[])
             .await
