@@ -625,10 +625,11 @@ impl<'a> Ev<'a> {
     /// Whether a path of axis steps selects anything, stopping at the first node (its
     /// effective boolean value; Saxon evaluates it lazily in the same way).
     fn path_exists(&mut self, start: &'a Expr, steps: &'a [Step], f: &Focus<'a>) -> R<bool> {
-        let starts = match start {
-            Expr::ContextItem => vec![Item::Node(context_node(f)?)],
-            _ => self.eval(start, f)?,
-        };
+        if let Expr::ContextItem = start {
+            let n = context_node(f)?;
+            return self.exists_from(n, steps);
+        }
+        let starts = self.eval(start, f)?;
         for it in &starts {
             match it {
                 Item::Node(n) => {
