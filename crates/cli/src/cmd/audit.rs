@@ -39,12 +39,22 @@ enum AuditCommand {
     Verify(VerifyArgs),
     /// Write the trail (or a range) with its signed checkpoints as JSON lines, for an auditor.
     Export(ExportArgs),
-    /// Verify the trail and sign a checkpoint over its head (creates the signing key on first use).
-    Checkpoint(DataDirArg),
+    /// Verify the trail and sign a checkpoint over its head (needs K share files to open the
+    /// signing key, which is created sealed under the key hierarchy on first use).
+    Checkpoint(CheckpointArgs),
     /// Produce an RFC 9162 inclusion or consistency proof against a signed checkpoint.
     Prove(ProveArgs),
     /// Print the instance's checkpoint public key (signed-note verifier key).
     PublicKey(DataDirArg),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckpointArgs {
+    /// The instance's data directory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    input: super::keys::ShareInput,
 }
 
 #[derive(Debug, clap::Args)]
@@ -134,7 +144,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         AuditCommand::Verify(a) => verify(&runtime, &a),
         AuditCommand::Export(a) => runtime.block_on(export(&a)),
-        AuditCommand::Checkpoint(a) => runtime.block_on(checkpoint(&a.data_dir)),
+        AuditCommand::Checkpoint(a) => {
+            // Unseal first: the key store runs its own runtime, outside ours.
+            let ring = open_keyring(&a)?;
+            runtime.block_on(checkpoint(&a.data_dir, &ring))
+        }
         AuditCommand::Prove(a) => runtime.block_on(prove(a.kind)),
         AuditCommand::PublicKey(a) => {
             println!("{}", read_public_key(&a.data_dir.join(PUBLIC_KEY_FILE))?);
@@ -316,19 +330,41 @@ async fn export(a: &ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Recombines the root key from the share files and opens the key hierarchy.
+fn open_keyring(a: &CheckpointArgs) -> anyhow::Result<faktura_crypto::Keyring> {
+    let keys = super::keys::KeyStore::open(&a.data_dir)?;
+    let stored = keys.read()?;
+    let root = super::keys::unseal(&a.input, &stored.share_set)?;
+    faktura_crypto::Keyring::open(root, &stored.keks)
+        .context("the stored key-encryption keys do not open under the root key")
+}
+
+/// Name that binds the sealed signing key to its use (associated data).
+const SIGNING_SECRET_NAME: &str = "audit-checkpoint-signing-key";
+
 /// Loads the signing key, creating it (and the public key file) on first use.
 ///
-/// DANGER (temporary): the seed is stored unsealed in `key_material`; it must be
-/// sealed under the root key (faktura_crypto's instance secrets) once `init` wires it.
-async fn danger_signing_key(store: &Store, data_dir: &Path) -> anyhow::Result<CheckpointSigner> {
+/// The key-material row holds `origin ‖ "\n" ‖ sealed seed`, the seed sealed under the
+/// current KEK as an instance secret, so the database alone never yields the key.
+async fn signing_key(
+    store: &Store,
+    data_dir: &Path,
+    ring: &faktura_crypto::Keyring,
+) -> anyhow::Result<CheckpointSigner> {
     let kind = KeyKind::new(KeyKind::AUDIT_SIGNING)?;
     if let Some(rec) = store
         .key_material_latest(&kind, None, SIGNING_PURPOSE)
         .await?
     {
-        let (origin, seed) = split_key_record(&rec.wrapped)?;
-        let signer = CheckpointSigner::from_seed(origin, &seed)?;
-        return Ok(signer);
+        let (origin, sealed) = split_key_record(&rec.wrapped)?;
+        let seed = ring
+            .open_instance_secret(SIGNING_SECRET_NAME, sealed)
+            .context("the audit signing key does not open under this instance's keys")?;
+        let seed: [u8; 32] = seed
+            .expose_secret()
+            .try_into()
+            .context("the audit signing key has the wrong length")?;
+        return Ok(CheckpointSigner::from_seed(origin, &seed)?);
     }
     let mut seed = [0u8; 32];
     faktura_crypto::OsRng.fill(&mut seed)?;
@@ -336,9 +372,15 @@ async fn danger_signing_key(store: &Store, data_dir: &Path) -> anyhow::Result<Ch
     faktura_crypto::OsRng.fill(&mut id)?;
     let origin = format!("faktura.local/audit/{}", to_hex(&id));
     let signer = CheckpointSigner::from_seed(&origin, &seed)?;
+    let sealed = ring.seal_instance_secret(
+        SIGNING_SECRET_NAME,
+        &faktura_crypto::SecretBytes::new(seed.to_vec()),
+        &faktura_crypto::OsRng,
+    )?;
+    seed.fill(0);
     let mut wrapped = origin.clone().into_bytes();
     wrapped.push(b'\n');
-    wrapped.extend_from_slice(&seed);
+    wrapped.extend_from_slice(&sealed);
     store
         .append_key_material(&NewKeyMaterial {
             kind,
@@ -353,31 +395,28 @@ async fn danger_signing_key(store: &Store, data_dir: &Path) -> anyhow::Result<Ch
     fs::write(&pub_path, format!("{}\n", signer.verifier()))
         .with_context(|| format!("cannot write {}", pub_path.display()))?;
     eprintln!(
-        "created the audit checkpoint key; public key in {}",
+        "created the audit checkpoint key (sealed in the database); public key in {}: keep a copy elsewhere",
         pub_path.display()
     );
     Ok(signer)
 }
 
-fn split_key_record(wrapped: &[u8]) -> anyhow::Result<(&str, [u8; 32])> {
+fn split_key_record(wrapped: &[u8]) -> anyhow::Result<(&str, &[u8])> {
     let pos = wrapped
         .iter()
         .position(|&b| b == b'\n')
         .context("damaged audit signing key record")?;
     let (origin, rest) = wrapped.split_at(pos);
-    let seed: [u8; 32] = rest
-        .get(1..)
-        .and_then(|s| s.try_into().ok())
-        .context("damaged audit signing key record")?;
+    let sealed = rest.get(1..).context("damaged audit signing key record")?;
     Ok((
         std::str::from_utf8(origin).context("damaged audit signing key record")?,
-        seed,
+        sealed,
     ))
 }
 
-async fn checkpoint(data_dir: &Path) -> anyhow::Result<ExitCode> {
+async fn checkpoint(data_dir: &Path, ring: &faktura_crypto::Keyring) -> anyhow::Result<ExitCode> {
     let store = open(data_dir).await?;
-    let signer = danger_signing_key(&store, data_dir).await?;
+    let signer = signing_key(&store, data_dir, ring).await?;
     let time_us = i64::try_from(faktura_crypto::SystemClock.now().unix_timestamp_nanos() / 1000)?;
     match store.audit_checkpoint(&signer, time_us).await {
         Ok(cp) => {

@@ -63,6 +63,19 @@ fn append(dir: &Path, range: std::ops::Range<u64>) {
     });
 }
 
+fn len(dir: &Path) -> u64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = Store::open_sqlite(&dir.join("faktura.db")).await.unwrap();
+        let n = store.audit_len().await.unwrap();
+        store.close().await;
+        n
+    })
+}
+
 fn ok(o: &Output) -> String {
     assert!(
         o.status.success(),
@@ -85,20 +98,69 @@ fn broken(o: &Output) -> String {
     text(&o.stderr)
 }
 
+/// `faktura init` (3 of 5) in `root/data`; returns the data dir and three share-file flags.
+fn init(root: &Path) -> (PathBuf, Vec<String>) {
+    let data = root.join("data");
+    let shares = root.join("shares");
+    ok(&faktura(&[
+        "init",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--share-dir",
+        shares.to_str().unwrap(),
+    ]));
+    let mut files: Vec<PathBuf> = fs::read_dir(&shares)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut flags = Vec::new();
+    for f in files.iter().take(3) {
+        flags.push("--share-file".to_owned());
+        flags.push(f.to_str().unwrap().to_owned());
+    }
+    (data, flags)
+}
+
+fn checkpoint(d: &str, shares: &[String]) -> Output {
+    let mut args = vec!["audit", "checkpoint", "--data-dir", d];
+    args.extend(shares.iter().map(String::as_str));
+    faktura(&args)
+}
+
 #[test]
 fn checkpoint_verify_export_and_prove_end_to_end() {
-    let dir = scratch("e2e");
+    let (dir, shares) = init(&scratch("e2e"));
     let d = dir.to_str().unwrap();
+    let before = Command::new(env!("CARGO_BIN_EXE_faktura"))
+        .args(["audit", "checkpoint", "--data-dir", d])
+        .output()
+        .unwrap();
+    assert_eq!(
+        before.status.code(),
+        Some(2),
+        "checkpoint without shares must be refused"
+    );
+    // `init` and the key commands write their own entries first.
+    let base = len(&dir);
     append(&dir, 0..20);
-    ok(&faktura(&["audit", "checkpoint", "--data-dir", d]));
+    let two = checkpoint(d, &shares[..4]);
+    assert_eq!(
+        two.status.code(),
+        Some(2),
+        "two of three shares must not open the signing key"
+    );
+    ok(&checkpoint(d, &shares));
     let pubkey = dir.join("audit-checkpoint.pub");
     assert!(pubkey.is_file());
     append(&dir, 20..25);
-    let note = ok(&faktura(&["audit", "checkpoint", "--data-dir", d]));
-    assert!(note.contains("\n25\n"), "{note}");
+    let note = ok(&checkpoint(d, &shares));
+    let total = base + 25;
+    assert!(note.contains(&format!("\n{total}\n")), "{note}");
     let out = ok(&faktura(&["audit", "verify", "--data-dir", d]));
     assert!(
-        out.contains("audit trail OK") && out.contains("25 entries, 2 signed checkpoints"),
+        out.contains("audit trail OK")
+            && out.contains(&format!("{total} entries, 2 signed checkpoints")),
         "{out}"
     );
 
@@ -121,7 +183,7 @@ fn checkpoint_verify_export_and_prove_end_to_end() {
         "--public-key",
         p,
     ]));
-    assert!(out.contains("25 entries"), "{out}");
+    assert!(out.contains(&format!("{total} entries")), "{out}");
     let ranged = dir.join("range.jsonl");
     ok(&faktura(&[
         "audit",
@@ -161,8 +223,9 @@ fn checkpoint_verify_export_and_prove_end_to_end() {
         "--public-key",
         p,
     ]));
-    assert!(err.contains("entry 7:"), "{err}");
+    assert!(err.contains(&format!("entry {}:", base + 7)), "{err}");
 
+    let old_size = (base + 20).to_string();
     // Proofs: the JSON is in the transparency-dev probe format and verifies independently.
     let out = ok(&faktura(&[
         "audit",
@@ -181,9 +244,9 @@ fn checkpoint_verify_export_and_prove_end_to_end() {
             .unwrap()
     };
     let proof: Vec<Vec<u8>> = v["proof"].as_array().unwrap().iter().map(b64).collect();
-    verify_inclusion_bytes(13, 25, &b64(&v["leafHash"]), &proof, &b64(&v["root"])).unwrap();
+    verify_inclusion_bytes(13, total, &b64(&v["leafHash"]), &proof, &b64(&v["root"])).unwrap();
     assert!(
-        verify_inclusion_bytes(12, 25, &b64(&v["leafHash"]), &proof, &b64(&v["root"])).is_err()
+        verify_inclusion_bytes(12, total, &b64(&v["leafHash"]), &proof, &b64(&v["root"])).is_err()
     );
     let out = ok(&faktura(&[
         "audit",
@@ -192,11 +255,18 @@ fn checkpoint_verify_export_and_prove_end_to_end() {
         "--data-dir",
         d,
         "--old-size",
-        "20",
+        &old_size,
     ]));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let proof: Vec<Vec<u8>> = v["proof"].as_array().unwrap().iter().map(b64).collect();
-    verify_consistency_bytes(20, 25, &b64(&v["root1"]), &b64(&v["root2"]), &proof).unwrap();
+    verify_consistency_bytes(
+        base + 20,
+        total,
+        &b64(&v["root1"]),
+        &b64(&v["root2"]),
+        &proof,
+    )
+    .unwrap();
 
     // Tamper with the database file itself, around the application.
     // Every copy of the page counts: the main file and, if present, the WAL.
@@ -219,11 +289,11 @@ fn checkpoint_verify_export_and_prove_end_to_end() {
     );
     let err = broken(&faktura(&["audit", "verify", "--data-dir", d]));
     assert!(
-        err.contains("entry 16:") && err.contains("altered"),
+        err.contains(&format!("entry {}:", base + 16)) && err.contains("altered"),
         "{err}"
     );
     // No checkpoint is signed over a broken trail, and no proof is given.
-    broken(&faktura(&["audit", "checkpoint", "--data-dir", d]));
+    broken(&checkpoint(d, &shares));
     broken(&faktura(&[
         "audit",
         "prove",
