@@ -131,24 +131,123 @@ pub fn server_config(identity: ServerIdentity) -> Result<Arc<rustls::ServerConfi
     Ok(Arc::new(config))
 }
 
-/// A client configuration with the same policy, trusting only `roots`.
+/// A client configuration with the same policy, trusting only `roots`:
+/// certificates they issued (checked by webpki, name included), or a
+/// server presenting exactly one of them (a pinned self-signed certificate).
 ///
 /// # Errors
 /// [`Error::Tls`] if a root does not parse.
 pub fn client_config(roots: &[CertificateDer<'static>]) -> Result<rustls::ClientConfig> {
+    let provider = Arc::new(provider());
     let mut store = rustls::RootCertStore::empty();
-    for root in roots {
-        store
-            .add(root.clone())
-            .map_err(|e| Error::Tls(format!("a trusted root is unusable: {e}")))?;
+    // Self-signed leaf certificates may not parse as trust anchors; they are pinned instead.
+    let _ = store.add_parsable_certificates(roots.iter().cloned());
+    let webpki = if store.is_empty() {
+        None
+    } else {
+        Some(
+            rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(store),
+                Arc::clone(&provider),
+            )
+            .build()
+            .map_err(|e| Error::Tls(format!("the trusted roots are unusable: {e}")))?,
+        )
+    };
+    let verifier = Arc::new(PinnedCerts::new(
+        roots.to_vec(),
+        webpki,
+        Arc::clone(&provider),
+    ));
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| Error::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth())
+}
+
+/// Server certificate check: a server presenting exactly a pinned
+/// certificate is accepted; anything else must chain to a trusted root
+/// (webpki). Handshake signatures are always verified.
+#[derive(Debug)]
+pub(crate) struct PinnedCerts {
+    pinned: Vec<CertificateDer<'static>>,
+    webpki: Option<Arc<rustls::client::WebPkiServerVerifier>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl PinnedCerts {
+    pub(crate) fn new(
+        pinned: Vec<CertificateDer<'static>>,
+        webpki: Option<Arc<rustls::client::WebPkiServerVerifier>>,
+        provider: Arc<rustls::crypto::CryptoProvider>,
+    ) -> Self {
+        Self {
+            pinned,
+            webpki,
+            provider,
+        }
     }
-    Ok(
-        rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|e| Error::Tls(e.to_string()))?
-            .with_root_certificates(store)
-            .with_no_client_auth(),
-    )
+}
+
+impl rustls::client::danger::ServerCertVerifier for PinnedCerts {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &rustls_pki_types::ServerName<'_>,
+        ocsp: &[u8],
+        now: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        if self
+            .pinned
+            .iter()
+            .any(|p| p.as_ref() == end_entity.as_ref())
+        {
+            return Ok(rustls::client::danger::ServerCertVerified::assertion());
+        }
+        match &self.webpki {
+            Some(v) => v.verify_server_cert(end_entity, intermediates, server_name, ocsp, now),
+            None => Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            )),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 /// Parses PEM certificates (e.g. a CA file given to a client).

@@ -180,3 +180,43 @@ async fn sslscan_policy_check_passes() {
     assert!(text.contains("policy holds"), "{text}");
     assert!(text.contains("protocols ['1.2', '1.3']"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_trust_only_the_given_ca_or_pinned_certificate() {
+    let server = TestServer::builder().start().await.unwrap();
+    // Another CA: refused.
+    let stranger = faktura_testkit::TestCa::new().unwrap();
+    let client = faktura_server::client::https_client(Some(stranger.ca_pem.as_bytes())).unwrap();
+    let err = client.get(server.url("/healthz")).send().await.unwrap_err();
+    assert!(err.is_connect(), "{err:?}");
+    // The server's own certificate, pinned (what a self-signed deployment hands out).
+    let client =
+        faktura_server::client::https_client(Some(server.ca.server_cert_pem.as_bytes())).unwrap();
+    let response = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    // A self-signed --dev certificate, pinned from the file the server wrote.
+    let dev = tempfile::tempdir().unwrap();
+    let config = faktura_server::Config::load(
+        None,
+        faktura_server::Overrides {
+            data_dir: Some(dev.path().join("instance")),
+            listen: Some("127.0.0.1:0".into()),
+            dev: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let running = faktura_server::start(config, faktura_server::StartOptions::default())
+        .await
+        .unwrap();
+    let pem = std::fs::read(running.dev_cert_file.as_ref().unwrap()).unwrap();
+    let client = faktura_server::client::https_client(Some(&pem)).unwrap();
+    let url = format!("https://localhost:{}/healthz", running.addr.port());
+    let response = client.get(&url).send().await.unwrap();
+    assert_eq!(response.headers()["x-faktura-dev-instance"], "true");
+    let err = server.client.get(&url).send().await.unwrap_err();
+    assert!(
+        err.is_connect(),
+        "the test CA must not vouch for the dev certificate"
+    );
+}
