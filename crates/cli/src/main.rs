@@ -33,6 +33,10 @@ enum Command {
     Init(cmd::init::Args),
     /// Rotate the key-encryption key or re-key the custodian shares (needs K share files).
     Keys(cmd::keys::Args),
+    /// Serve the HTTPS API (starts sealed; initialises an empty data directory).
+    Serve(cmd::serve::Args),
+    /// Supply one custodian's share to a sealed server.
+    Unseal(cmd::unseal::Args),
     /// Verify, export, checkpoint and prove the tamper-evident audit trail.
     Audit(cmd::audit::Args),
 }
@@ -46,6 +50,8 @@ fn main() -> ExitCode {
         Command::Extract(args) => cmd::extract::run(args),
         Command::Init(args) => cmd::init::run(args),
         Command::Keys(args) => cmd::keys::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Unseal(args) => cmd::unseal::run(args),
         Command::Audit(args) => cmd::audit::run(args),
     };
     match result {

@@ -6,4 +6,6 @@ pub(crate) mod extract;
 pub(crate) mod init;
 pub(crate) mod keys;
 pub(crate) mod render;
+pub(crate) mod serve;
+pub(crate) mod unseal;
 pub(crate) mod validate;
