@@ -148,14 +148,14 @@ async fn sslscan_policy_check_passes() {
     let checker = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/peers/tls_policy_check.py");
     if Command::new("sslscan").arg("--version").output().is_err() || !checker.is_file() {
-        // .ci/test installs sslscan; outside CI, say loudly that this ran nothing.
+        // .ci/test installs sslscan and sets FAKTURA_REQUIRE_SSLSCAN; elsewhere, say loudly that this ran nothing.
         eprintln!(
             "SKIPPED: sslscan (apt-get install sslscan) or {} missing",
             checker.display()
         );
         assert!(
-            std::env::var_os("CI").is_none(),
-            "sslscan must be installed in CI"
+            std::env::var_os("FAKTURA_REQUIRE_SSLSCAN").is_none(),
+            "FAKTURA_REQUIRE_SSLSCAN is set but sslscan or the checker is missing"
         );
         return;
     }
