@@ -88,6 +88,23 @@ impl Store {
         }
     }
 
+    /// Appends several key-material records in one transaction: either every
+    /// record is stored or none is (a key hierarchy is never left half-written).
+    ///
+    /// # Errors
+    /// [`Error::Conflict`] when any `(kind, company, purpose, version)` exists
+    /// already (or repeats within `new`), [`Error::Invalid`] for bad input; in
+    /// every error case nothing was stored.
+    pub async fn append_key_materials(&self, new: &[NewKeyMaterial]) -> Result<Vec<KeyMaterial>> {
+        for n in new {
+            n.check()?;
+        }
+        match &self.backend {
+            Backend::Sqlite(p) => sqlite::append_key_materials(p, new).await,
+            Backend::Postgres(p) => postgres::append_key_materials(p, new).await,
+        }
+    }
+
     /// Every version of one key, oldest first.
     ///
     /// # Errors

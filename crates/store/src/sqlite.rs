@@ -41,6 +41,28 @@ pub(crate) async fn open(path: &Path) -> Result<SqlitePool> {
 }
 
 pub(crate) async fn append_key_material(p: &SqlitePool, n: &NewKeyMaterial) -> Result<KeyMaterial> {
+    let mut conn = p.acquire().await?;
+    insert_key_material(&mut conn, n).await
+}
+
+/// Inserts every record in one transaction; an error rolls back all of them.
+pub(crate) async fn append_key_materials(
+    p: &SqlitePool,
+    new: &[NewKeyMaterial],
+) -> Result<Vec<KeyMaterial>> {
+    let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+    let mut out = Vec::with_capacity(new.len());
+    for n in new {
+        out.push(insert_key_material(&mut tx, n).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+async fn insert_key_material(
+    c: &mut sqlx::SqliteConnection,
+    n: &NewKeyMaterial,
+) -> Result<KeyMaterial> {
     let row: KeyRow = sqlx::query_as(
         "INSERT INTO key_material (kind, version, company_id, purpose, wrapped, created_us)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -52,7 +74,7 @@ pub(crate) async fn append_key_material(p: &SqlitePool, n: &NewKeyMaterial) -> R
     .bind(&n.purpose)
     .bind(&n.wrapped)
     .bind(n.created_us()?)
-    .fetch_one(p)
+    .fetch_one(&mut *c)
     .await?;
     from_row(row)
 }

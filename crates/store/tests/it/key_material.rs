@@ -99,3 +99,74 @@ fn key_kinds_are_validated() {
         assert!(KeyKind::new(bad).is_err(), "{bad}");
     }
 }
+
+#[tokio::test]
+async fn several_key_rows_are_stored_all_or_none() {
+    for db in backends("several_key_rows_are_stored_all_or_none").await {
+        let s = &db.store;
+        let kek = KeyKind::new(KeyKind::KEK).unwrap();
+        let dek = KeyKind::new(KeyKind::DEK).unwrap();
+        let stored = s
+            .append_key_materials(&[
+                record("kek", 1, None, b"k1"),
+                record("dek", 1, Some("c1"), b"d1"),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 2, "{}", db.name);
+        assert!(stored[0].id < stored[1].id, "{}", db.name);
+        // The last row conflicts with a stored one: the whole batch is refused
+        // and the rows before it (kek 2, dek c2) are not left behind.
+        let batch = s
+            .append_key_materials(&[
+                record("kek", 2, None, b"k2"),
+                record("dek", 1, Some("c2"), b"d2"),
+                record("dek", 1, Some("c1"), b"again"),
+            ])
+            .await;
+        assert!(
+            matches!(batch, Err(Error::Conflict(_))),
+            "{}: {batch:?}",
+            db.name
+        );
+        assert_eq!(
+            s.key_material_of_kind(&kek)
+                .await
+                .unwrap()
+                .iter()
+                .map(|k| k.version)
+                .collect::<Vec<_>>(),
+            [1],
+            "{}",
+            db.name
+        );
+        let deks = s.key_material_of_kind(&dek).await.unwrap();
+        assert_eq!(deks.len(), 1, "{}", db.name);
+        assert_eq!(deks[0].wrapped, b"d1", "{}", db.name);
+        // A duplicate inside one batch is refused the same way.
+        let dup = s
+            .append_key_materials(&[record("kek", 3, None, b"a"), record("kek", 3, None, b"b")])
+            .await;
+        assert!(
+            matches!(dup, Err(Error::Conflict(_))),
+            "{}: {dup:?}",
+            db.name
+        );
+        assert_eq!(s.key_material_of_kind(&kek).await.unwrap().len(), 1);
+        // An invalid record anywhere stops the batch before it starts.
+        let mut big = record("kek", 4, None, b"");
+        big.wrapped = vec![0; faktura_store::MAX_WRAPPED_LEN + 1];
+        let invalid = s
+            .append_key_materials(&[record("kek", 5, None, b"ok"), big])
+            .await;
+        assert!(
+            matches!(invalid, Err(Error::Invalid(_))),
+            "{}: {invalid:?}",
+            db.name
+        );
+        assert_eq!(s.key_material_of_kind(&kek).await.unwrap().len(), 1);
+        // An empty batch stores nothing and succeeds.
+        assert!(s.append_key_materials(&[]).await.unwrap().is_empty());
+        s.close().await;
+    }
+}
