@@ -18,7 +18,9 @@
 //! the schema step fails, so that every failed rule is listed; the verdict is the same.
 //!
 //! What it deliberately does not do (yet): the Factur-X profile rules (reported as
-//! [`Report::unsupported`], never as valid) and PDF extraction.
+//! [`Report::unsupported`], never as valid). It reads no PDF: callers extract the
+//! embedded XML (faktura-pdf) and pass it to [`validate_embedded`], or report
+//! [`pdf_without_invoice`].
 //!
 //! ```
 //! use faktura_validate::{Options, validate};
@@ -145,7 +147,7 @@ pub fn validate(bytes: &[u8], opts: &Options) -> Result<Report, Error> {
         findings: Vec::new(),
     };
     if bytes.starts_with(b"%PDF-") {
-        report.unsupported = Some("PDF input: extracting the embedded invoice XML is not built into this version; pass the XML".into());
+        report.unsupported = Some("PDF input: this library validates XML only; extract the embedded invoice first (`faktura validate` and `faktura extract` do, with faktura-pdf)".into());
         return Ok(report);
     }
     if bytes.len() > MAX_INPUT_BYTES {
@@ -157,6 +159,10 @@ pub fn validate(bytes: &[u8], opts: &Options) -> Result<Report, Error> {
                 bytes.len()
             ),
         ));
+        return Ok(report);
+    }
+    if let Err(msg) = check_encoding_name(bytes) {
+        report.findings.push(pseudo("XML", "xml", msg));
         return Ok(report);
     }
     let text = match decode(bytes) {
@@ -200,6 +206,28 @@ pub fn validate(bytes: &[u8], opts: &Options) -> Result<Report, Error> {
         return Ok(report);
     }
     validate_document(&doc, opts, report)
+}
+
+/// Validates the invoice XML that was embedded in a PDF as `name` (a Factur-X /
+/// ZUGFeRD / XRechnung hybrid), as the oracle does: like [`validate`], with a note
+/// naming the attachment. Extracting it is the caller's job (faktura-pdf), so that
+/// this crate carries no PDF code.
+pub fn validate_embedded(xml: &[u8], name: &str, opts: &Options) -> Result<Report, Error> {
+    let mut report = validate(xml, opts)?;
+    report.notes.insert(0, format!("validated embedded {name}"));
+    Ok(report)
+}
+
+/// The report for a PDF that carries no readable invoice XML: one fatal finding with the
+/// pseudo rule `PDF` (as the oracle reports it), whose message is `why`.
+pub fn pdf_without_invoice(why: impl Into<String>) -> Report {
+    Report {
+        scenario: None,
+        notes: Vec::new(),
+        schema: SchemaStep::Skipped,
+        unsupported: None,
+        findings: vec![pseudo("PDF", "pdf", why)],
+    }
 }
 
 fn validate_document(
@@ -305,6 +333,50 @@ fn decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, String> {
     )
 }
 
+/// Checks the XML declaration's `encoding` value against the XML 1.0 `EncName` production
+/// (`[A-Za-z] ([A-Za-z0-9._] | '-')*`); the oracle's libxml2 rejects anything else as not
+/// well-formed (e.g. `UTF-8_W/O_BOM`, written by some ZUGFeRD generators).
+fn check_encoding_name(bytes: &[u8]) -> Result<(), String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if !bytes.starts_with(b"<?xml") {
+        return Ok(());
+    }
+    let decl_end = bytes
+        .windows(2)
+        .take(512)
+        .position(|w| w == b"?>")
+        .unwrap_or(0);
+    let decl = bytes.get(..decl_end).unwrap_or_default();
+    let Some(at) = decl.windows(8).position(|w| w == b"encoding") else {
+        return Ok(());
+    };
+    let rest = decl.get(at + 8..).unwrap_or_default();
+    let rest = rest.trim_ascii_start().strip_prefix(b"=").unwrap_or(rest);
+    let rest = rest.trim_ascii_start();
+    let Some((&quote, value)) = rest.split_first() else {
+        return Ok(());
+    };
+    if quote != b'"' && quote != b'\'' {
+        return Ok(());
+    }
+    let Some(end) = value.iter().position(|&b| b == quote) else {
+        return Ok(());
+    };
+    let name = value.get(..end).unwrap_or_default();
+    let ok = name.first().is_some_and(u8::is_ascii_alphabetic)
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "not well-formed: the XML declaration names the encoding `{}`, which is not a valid encoding name; write encoding=\"UTF-8\"",
+            String::from_utf8_lossy(name)
+        ))
+    }
+}
+
 fn max_depth(doc: &Document<'_>) -> usize {
     let mut depths: Vec<usize> = Vec::new();
     let mut max = 0;
@@ -327,6 +399,17 @@ fn max_depth(doc: &Document<'_>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoding_names_follow_the_xml_grammar() {
+        assert!(check_encoding_name(br#"<?xml version="1.0" encoding="UTF-8"?><a/>"#).is_ok());
+        assert!(check_encoding_name(b"<?xml version='1.0' encoding='iso-8859-1'?><a/>").is_ok());
+        assert!(check_encoding_name(br#"<?xml version="1.0"?><a/>"#).is_ok());
+        assert!(check_encoding_name(b"<a/>").is_ok());
+        let err = check_encoding_name(br#"<?xml version="1.0" encoding="UTF-8-W/O-BOM"?><a/>"#);
+        assert!(err.is_err_and(|m| m.contains("UTF-8-W/O-BOM")));
+        assert!(check_encoding_name(br#"<?xml version="1.0" encoding="8bit"?><a/>"#).is_err());
+    }
 
     #[test]
     fn every_vendored_rule_set_compiles() {

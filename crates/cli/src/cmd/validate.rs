@@ -1,20 +1,26 @@
 //! `faktura validate`: checks invoices against the official rules, natively.
 //!
 //! Exit codes: 0 every file valid, 1 at least one invalid, 2 a file could not be read or
-//! could not be checked (e.g. Factur-X profile rules or PDF input, not run natively yet).
+//! could not be checked (e.g. Factur-X profile rules, not run natively yet).
+//!
+//! A PDF is read with faktura-pdf: its embedded invoice XML is validated as the oracle
+//! does (a PDF without one is invalid with the pseudo rule `PDF`), and the Factur-X
+//! container checks are added as warnings `PDF-<check>` (they are not part of the
+//! official rules, so they never change the verdict).
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use faktura_validate::{Family, Options, Report, Rules};
+use faktura_validate::{Family, Finding, Options, Report, Rules, Severity};
 use rayon::prelude::*;
 
 /// Arguments of `faktura validate`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Invoice files: UBL 2.1 Invoice / CreditNote or UN/CEFACT CII XML.
+    /// Invoice files: UBL 2.1 Invoice / CreditNote or UN/CEFACT CII XML, or Factur-X /
+    /// ZUGFeRD PDFs (the embedded XML is validated, the container checked).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Output format: `text` for people, `json` (one object per line) for programs.
@@ -77,7 +83,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "cannot read {}: {e}",
                 path.display()
             ))),
-            Ok(bytes) => Ok(Outcome::Checked(faktura_validate::validate(&bytes, &opts)?)),
+            Ok(bytes) => Ok(Outcome::Checked(check_bytes(&bytes, &opts)?)),
         })
         .collect();
 
@@ -115,6 +121,30 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Validates one file's bytes: XML directly, a PDF through its embedded invoice XML.
+fn check_bytes(bytes: &[u8], opts: &Options) -> anyhow::Result<Report> {
+    if !bytes.starts_with(b"%PDF-") {
+        return Ok(faktura_validate::validate(bytes, opts)?);
+    }
+    let (extracted, container) = match faktura_pdf::check(bytes) {
+        Ok(found) => found,
+        Err(e) => return Ok(faktura_validate::pdf_without_invoice(e.to_string())),
+    };
+    let invoice = &extracted.invoice;
+    let mut report = faktura_validate::validate_embedded(&invoice.data, &invoice.name, opts)?;
+    report
+        .findings
+        .extend(container.into_iter().map(|f| Finding {
+            rule: format!("PDF-{}", f.kind),
+            severity: Severity::Warning,
+            flag: "warning".to_owned(),
+            step: "pdf".to_owned(),
+            location: String::new(),
+            message: f.message,
+        }));
+    Ok(report)
 }
 
 fn write_text(out: &mut impl Write, name: &str, r: &Report) -> anyhow::Result<()> {
