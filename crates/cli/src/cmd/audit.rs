@@ -24,7 +24,7 @@ const DATABASE_FILE: &str = "faktura.db";
 /// The checkpoint verifier key inside a data directory.
 const PUBLIC_KEY_FILE: &str = "audit-checkpoint.pub";
 /// Purpose of the signing key's key-material row.
-const SIGNING_PURPOSE: &str = "checkpoint";
+pub(crate) const SIGNING_PURPOSE: &str = "checkpoint";
 
 /// Arguments of `faktura audit`.
 #[derive(Debug, clap::Args)]
@@ -40,7 +40,7 @@ enum AuditCommand {
     /// Write the trail (or a range) with its signed checkpoints as JSON lines, for an auditor.
     Export(ExportArgs),
     /// Verify the trail and sign a checkpoint over its head (needs K share files to open the
-    /// signing key, which is created sealed under the key hierarchy on first use).
+    /// signing key, which `faktura init` created sealed under the key hierarchy).
     Checkpoint(CheckpointArgs),
     /// Produce an RFC 9162 inclusion or consistency proof against a signed checkpoint.
     Prove(ProveArgs),
@@ -344,8 +344,10 @@ const SIGNING_SECRET_NAME: &str = "audit-checkpoint-signing-key";
 
 /// Loads the signing key, creating it (and the public key file) on first use.
 ///
-/// The key-material row holds `origin ‖ "\n" ‖ sealed seed`, the seed sealed under the
-/// current KEK as an instance secret, so the database alone never yields the key.
+/// `faktura init` creates the key; creating it here serves instances made before
+/// init did. The key-material row holds `origin ‖ "\n" ‖ sealed seed`, the seed
+/// sealed under the current KEK as an instance secret, so the database alone
+/// never yields the key.
 async fn signing_key(
     store: &Store,
     data_dir: &Path,
@@ -356,41 +358,85 @@ async fn signing_key(
         .key_material_latest(&kind, None, SIGNING_PURPOSE)
         .await?
     {
-        let (origin, sealed) = split_key_record(&rec.wrapped)?;
-        let seed = ring
-            .open_instance_secret(SIGNING_SECRET_NAME, sealed)
-            .context("the audit signing key does not open under this instance's keys")?;
-        let seed: [u8; 32] = seed
-            .expose_secret()
-            .try_into()
-            .context("the audit signing key has the wrong length")?;
-        return Ok(CheckpointSigner::from_seed(origin, &seed)?);
+        return open_signing_key(&rec.wrapped, ring);
     }
+    let (row, signer) = new_signing_key(ring)?;
+    store.append_key_material(&row).await?;
+    write_public_key(data_dir, &signer)?;
+    Ok(signer)
+}
+
+/// Opens a stored signing-key record under the key hierarchy.
+fn open_signing_key(
+    wrapped: &[u8],
+    ring: &faktura_crypto::Keyring,
+) -> anyhow::Result<CheckpointSigner> {
+    let (origin, sealed) = split_key_record(wrapped)?;
+    let seed = ring
+        .open_instance_secret(SIGNING_SECRET_NAME, sealed)
+        .context("the audit signing key does not open under this instance's keys")?;
+    let seed: [u8; 32] = seed
+        .expose_secret()
+        .try_into()
+        .context("the audit signing key has the wrong length")?;
+    Ok(CheckpointSigner::from_seed(origin, &seed)?)
+}
+
+/// Draws a new checkpoint signing key and seals it under the current KEK;
+/// returns the key-material row (version 1) to store and the signer.
+pub(crate) fn new_signing_key(
+    ring: &faktura_crypto::Keyring,
+) -> anyhow::Result<(NewKeyMaterial, CheckpointSigner)> {
     let mut seed = [0u8; 32];
     faktura_crypto::OsRng.fill(&mut seed)?;
     let mut id = [0u8; 6];
     faktura_crypto::OsRng.fill(&mut id)?;
     let origin = format!("faktura.local/audit/{}", to_hex(&id));
-    let signer = CheckpointSigner::from_seed(&origin, &seed)?;
+    let signer = CheckpointSigner::from_seed(&origin, &seed);
     let sealed = ring.seal_instance_secret(
         SIGNING_SECRET_NAME,
         &faktura_crypto::SecretBytes::new(seed.to_vec()),
         &faktura_crypto::OsRng,
-    )?;
+    );
     seed.fill(0);
-    let mut wrapped = origin.clone().into_bytes();
+    let signer = signer?;
+    Ok((signing_row(1, &origin, &sealed?)?, signer))
+}
+
+/// Re-seals a stored signing key under the ring's current KEK (after a
+/// rotation), as the next version of its row; the key itself is unchanged.
+pub(crate) fn reseal_signing_key(
+    stored: &faktura_store::KeyMaterial,
+    ring: &faktura_crypto::Keyring,
+) -> anyhow::Result<NewKeyMaterial> {
+    let (origin, sealed) = split_key_record(&stored.wrapped)?;
+    let seed = ring
+        .open_instance_secret(SIGNING_SECRET_NAME, sealed)
+        .context("the audit signing key does not open under this instance's keys")?;
+    let resealed = ring.seal_instance_secret(SIGNING_SECRET_NAME, &seed, &faktura_crypto::OsRng)?;
+    let version = stored
+        .version
+        .checked_add(1)
+        .context("audit signing key version counter exhausted")?;
+    signing_row(version, origin, &resealed)
+}
+
+fn signing_row(version: u32, origin: &str, sealed: &[u8]) -> anyhow::Result<NewKeyMaterial> {
+    let mut wrapped = origin.as_bytes().to_vec();
     wrapped.push(b'\n');
-    wrapped.extend_from_slice(&sealed);
-    store
-        .append_key_material(&NewKeyMaterial {
-            kind,
-            version: 1,
-            company_id: None,
-            purpose: SIGNING_PURPOSE.into(),
-            wrapped,
-            created_at: faktura_crypto::SystemClock.now(),
-        })
-        .await?;
+    wrapped.extend_from_slice(sealed);
+    Ok(NewKeyMaterial {
+        kind: KeyKind::new(KeyKind::AUDIT_SIGNING)?,
+        version,
+        company_id: None,
+        purpose: SIGNING_PURPOSE.into(),
+        wrapped,
+        created_at: faktura_crypto::SystemClock.now(),
+    })
+}
+
+/// Writes the checkpoint public key file of an instance (`DIR/audit-checkpoint.pub`).
+pub(crate) fn write_public_key(data_dir: &Path, signer: &CheckpointSigner) -> anyhow::Result<()> {
     let pub_path = data_dir.join(PUBLIC_KEY_FILE);
     fs::write(&pub_path, format!("{}\n", signer.verifier()))
         .with_context(|| format!("cannot write {}", pub_path.display()))?;
@@ -398,7 +444,7 @@ async fn signing_key(
         "created the audit checkpoint key (sealed in the database); public key in {}: keep a copy elsewhere",
         pub_path.display()
     );
-    Ok(signer)
+    Ok(())
 }
 
 fn split_key_record(wrapped: &[u8]) -> anyhow::Result<(&str, &[u8])> {

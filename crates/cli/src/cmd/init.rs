@@ -2,16 +2,20 @@
 //!
 //! Draws a root key, splits it into N shares (threshold K), writes each
 //! share to its own 0600 file (optionally encrypted to a custodian's
-//! passphrase), creates the database and stores the share-set record and
-//! KEK version 1. The root key itself is never written anywhere and no
-//! share is ever printed.
+//! passphrase), creates the database and stores the share-set record, KEK
+//! version 1 and the audit checkpoint signing key (sealed under that KEK) in
+//! one transaction, writes the checkpoint public key file and appends the
+//! `keys.init` audit entry. The root key itself is never written anywhere and
+//! no share is ever printed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use faktura_crypto::{Keyring, OsRng, RootKey, split_root_key};
 
-use super::keys::{KeyStore, ShareOutput, read_passphrases, share_params, write_shares};
+use super::keys::{
+    KeyStore, ShareOutput, create_private_dir, read_passphrases, share_params, write_shares,
+};
 
 /// Arguments of `faktura init`.
 #[derive(Debug, clap::Args)]
@@ -32,10 +36,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let root = RootKey::generate(&OsRng)?;
     let (shares, record) = split_root_key(&root, params, &OsRng)?;
-    let (_ring, kek) = Keyring::create(root, &OsRng)?;
+    let (ring, kek) = Keyring::create(root, &OsRng)?;
+    let (signing_row, signer) = super::audit::new_signing_key(&ring)?;
 
     let written = write_shares(&args.output.share_dir, &shares, &passphrases)?;
-    KeyStore::create(&args.data_dir, &record, &kek)?;
+    // The public key file goes first: if creating the database then fails, no
+    // instance exists and a retry overwrites the file.
+    create_private_dir(&args.data_dir)?;
+    super::audit::write_public_key(&args.data_dir, &signer)?;
+    KeyStore::create(&args.data_dir, &record, &kek, vec![signing_row])?;
     eprintln!(
         "Initialised a new instance in {}.\nShare set {}: {} of {} shares unseal it. Share files (give each to its custodian, keep no copies together):",
         args.data_dir.display(),

@@ -124,14 +124,26 @@ fn rotate(args: &RotateArgs) -> anyhow::Result<ExitCode> {
         .map(|(company, purpose)| ring.create_data_key(company, *purpose, &OsRng))
         .collect::<Result<_, _>>()
         .context("creating a new data key version failed")?;
-    store.append_rotation(&new_kek, &[rewrapped.as_slice(), &fresh].concat())?;
+    // The audit checkpoint signing key is re-sealed under the new KEK in the
+    // same transaction, so it keeps opening with the current version.
+    let resealed = store
+        .signing_key_row()?
+        .map(|stored| super::audit::reseal_signing_key(&stored, &ring))
+        .transpose()?;
+    let resealed_signing_key = resealed.is_some();
+    store.append_rotation(
+        &new_kek,
+        &[rewrapped.as_slice(), &fresh].concat(),
+        resealed.into_iter().collect(),
+    )?;
     store.audit(
         "keys.rotate",
         &format!("kek {}", new_kek.version().get()),
         &format!(
-            "{{\"rewrapped\":{},\"new_data_keys\":{}}}",
+            "{{\"rewrapped\":{},\"new_data_keys\":{},\"resealed_signing_key\":{}}}",
             rewrapped.len(),
-            fresh.len()
+            fresh.len(),
+            resealed_signing_key
         ),
     )?;
     eprintln!(
@@ -341,7 +353,7 @@ pub(crate) fn write_shares(
     Ok(written)
 }
 
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::DirBuilderExt as _;
@@ -449,6 +461,25 @@ fn kind(name: &str) -> anyhow::Result<faktura_store::KeyKind> {
     Ok(faktura_store::KeyKind::new(name)?)
 }
 
+/// One key-material row to append, stamped with the current time.
+fn row(
+    kind_name: &str,
+    version: u32,
+    company: Option<&str>,
+    purpose: &str,
+    wrapped: Vec<u8>,
+) -> anyhow::Result<faktura_store::NewKeyMaterial> {
+    use faktura_crypto::Clock as _;
+    Ok(faktura_store::NewKeyMaterial {
+        kind: kind(kind_name)?,
+        version,
+        company_id: company.map(str::to_owned),
+        purpose: purpose.to_owned(),
+        wrapped,
+        created_at: faktura_crypto::SystemClock.now(),
+    })
+}
+
 impl KeyStore {
     /// Fails if `data_dir` already holds an instance.
     pub(crate) fn ensure_absent(data_dir: &Path) -> anyhow::Result<()> {
@@ -463,11 +494,13 @@ impl KeyStore {
         Ok(())
     }
 
-    /// Creates the database in `data_dir` and stores the first share set and KEK.
+    /// Creates the database in `data_dir` and stores the first share set, KEK
+    /// and `extra` rows (the audit signing key) in one transaction.
     pub(crate) fn create(
         data_dir: &Path,
         record: &ShareSetRecord,
         kek: &WrappedKek,
+        extra: Vec<faktura_store::NewKeyMaterial>,
     ) -> anyhow::Result<()> {
         Self::ensure_absent(data_dir)?;
         create_private_dir(data_dir)?;
@@ -478,28 +511,33 @@ impl KeyStore {
             .with_context(|| format!("cannot create the database {}", db.display()))?;
         restrict_to_owner(&db)?;
         let this = Self { runtime, store };
-        this.append(
-            faktura_store::KeyKind::SHARE_SET,
-            1,
-            None,
-            ROOT_PURPOSE,
-            record.to_bytes(),
-        )?;
-        this.append(
-            faktura_store::KeyKind::KEK,
-            kek.version().get(),
-            None,
-            ROOT_PURPOSE,
-            kek.to_bytes(),
-        )?;
+        let mut rows = vec![
+            row(
+                faktura_store::KeyKind::SHARE_SET,
+                1,
+                None,
+                ROOT_PURPOSE,
+                record.to_bytes(),
+            )?,
+            row(
+                faktura_store::KeyKind::KEK,
+                kek.version().get(),
+                None,
+                ROOT_PURPOSE,
+                kek.to_bytes(),
+            )?,
+        ];
+        rows.extend(extra);
+        this.append_all(&rows)?;
         this.audit(
             "keys.init",
             &format!("share-set {}", record.set_id()),
             &format!(
-                "{{\"threshold\":{},\"shares\":{},\"kek_version\":{}}}",
+                "{{\"threshold\":{},\"shares\":{},\"kek_version\":{},\"key_rows\":{}}}",
                 record.threshold(),
                 record.total(),
-                kek.version().get()
+                kek.version().get(),
+                rows.len()
             ),
         )?;
         drop(this);
@@ -523,27 +561,21 @@ impl KeyStore {
         Ok(Self { runtime, store })
     }
 
-    fn append(
-        &self,
-        kind_name: &str,
-        version: u32,
-        company: Option<&str>,
-        purpose: &str,
-        wrapped: Vec<u8>,
-    ) -> anyhow::Result<()> {
-        use faktura_crypto::Clock as _;
-        let new = faktura_store::NewKeyMaterial {
-            kind: kind(kind_name)?,
-            version,
-            company_id: company.map(str::to_owned),
-            purpose: purpose.to_owned(),
-            wrapped,
-            created_at: faktura_crypto::SystemClock.now(),
-        };
+    /// Stores every row in one transaction: all of them or, on any error, none.
+    fn append_all(&self, rows: &[faktura_store::NewKeyMaterial]) -> anyhow::Result<()> {
         self.runtime
-            .block_on(self.store.append_key_material(&new))
-            .with_context(|| format!("cannot store {kind_name} version {version}"))?;
+            .block_on(self.store.append_key_materials(rows))
+            .context("cannot store the key material; nothing was stored")?;
         Ok(())
+    }
+
+    /// The newest stored audit checkpoint signing key row, if the instance has one.
+    pub(crate) fn signing_key_row(&self) -> anyhow::Result<Option<faktura_store::KeyMaterial>> {
+        Ok(self.runtime.block_on(self.store.key_material_latest(
+            &kind(faktura_store::KeyKind::AUDIT_SIGNING)?,
+            None,
+            super::audit::SIGNING_PURPOSE,
+        ))?)
     }
 
     /// Appends an audit entry for a key-management action done from this
@@ -604,30 +636,33 @@ impl KeyStore {
         })
     }
 
-    /// Stores a rotation: the new KEK first, then each re-wrapped data key.
+    /// Stores a rotation in one transaction: the new KEK, each re-wrapped data
+    /// key and the `extra` rows (the re-sealed signing key); all or nothing.
     pub(crate) fn append_rotation(
         &self,
         kek: &WrappedKek,
         rewrapped: &[WrappedDataKey],
+        extra: Vec<faktura_store::NewKeyMaterial>,
     ) -> anyhow::Result<()> {
-        self.append(
+        let mut rows = vec![row(
             faktura_store::KeyKind::KEK,
             kek.version().get(),
             None,
             ROOT_PURPOSE,
             kek.to_bytes(),
-        )?;
+        )?];
         for w in rewrapped {
             let purpose = format!("{}.v{}", w.purpose().label(), w.version().get());
-            self.append(
+            rows.push(row(
                 faktura_store::KeyKind::DEK,
                 w.kek_version().get(),
                 Some(w.company().as_str()),
                 &purpose,
                 w.to_bytes(),
-            )?;
+            )?);
         }
-        Ok(())
+        rows.extend(extra);
+        self.append_all(&rows)
     }
 
     /// Stores a new share set; it becomes current and the previous one stops unsealing.
@@ -640,13 +675,13 @@ impl KeyStore {
             .share_set_version
             .checked_add(1)
             .context("share set version counter exhausted")?;
-        self.append(
+        self.append_all(&[row(
             faktura_store::KeyKind::SHARE_SET,
             version,
             None,
             ROOT_PURPOSE,
             record.to_bytes(),
-        )
+        )?])
     }
 }
 

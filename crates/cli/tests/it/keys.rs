@@ -72,7 +72,7 @@ fn key_material(db: &Path) -> Vec<KeyRow> {
     rt.block_on(async {
         let store = faktura_store::Store::open_sqlite(db).await.unwrap();
         let mut rows = Vec::new();
-        for kind in ["share-set", "kek", "dek"] {
+        for kind in ["share-set", "kek", "dek", "audit-signing"] {
             for r in store
                 .key_material_of_kind(&faktura_store::KeyKind::new(kind).unwrap())
                 .await
@@ -728,4 +728,126 @@ fn key_commands_are_audited_without_secrets() {
             assert!(!all.contains(&data_line[6..]));
         }
     }
+}
+
+/// The stored audit signing-key rows: (version, sealed seed).
+fn signing_rows(db: &Path) -> Vec<(u32, Vec<u8>)> {
+    key_material(db)
+        .into_iter()
+        .filter(|r| r.0 == "audit-signing")
+        .map(|r| {
+            let nl = r.4.iter().position(|&b| b == b'\n').unwrap();
+            (r.1, r.4.get(nl + 1..).unwrap().to_vec())
+        })
+        .collect()
+}
+
+#[test]
+fn init_creates_the_checkpoint_key_and_rotate_keeps_it_openable() {
+    let root = scratch("signing-key");
+    let (data, files) = init(&root, &[]);
+    let shares = paths(&files);
+    let db = Path::new(&data).join("faktura.db");
+    let pubkey = Path::new(&data).join("audit-checkpoint.pub");
+    let published = fs::read_to_string(&pubkey).expect("init writes the public key file");
+
+    // Init stored the key sealed under KEK 1, in the same database as the KEK.
+    let rows = signing_rows(&db);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, 1);
+    assert_eq!(faktura_crypto::envelope_key_version(&rows[0].1).unwrap(), 1);
+
+    let out = faktura(&with_shares(
+        &["keys", "rotate", "--data-dir", &data],
+        &shares[..3],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Rotation re-sealed it under KEK 2 (a new row; the old one stays).
+    let rows = signing_rows(&db);
+    assert_eq!(
+        rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        [1, 2],
+        "{rows:?}"
+    );
+    assert_eq!(faktura_crypto::envelope_key_version(&rows[1].1).unwrap(), 2);
+    // With only KEK 2 loaded the re-sealed key opens and the old one does not.
+    let (root_key, keks) = root_from(&files[1..4], &db);
+    let newest: Vec<_> = keks
+        .into_iter()
+        .filter(|k| k.version().get() == 2)
+        .collect();
+    let ring = faktura_crypto::Keyring::open(root_key, &newest).unwrap();
+    let name = "audit-checkpoint-signing-key";
+    let seed = ring.open_instance_secret(name, &rows[1].1).unwrap();
+    assert_eq!(seed.expose_secret().len(), 32);
+    assert!(ring.open_instance_secret(name, &rows[0].1).is_err());
+
+    // A checkpoint after the rotation signs with the key made by init: no new
+    // key is created, the public key file is unchanged and the trail verifies.
+    let out = faktura(&with_shares(
+        &["audit", "checkpoint", "--data-dir", &data],
+        &shares[2..],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("created the audit checkpoint key"));
+    assert_eq!(fs::read_to_string(&pubkey).unwrap(), published);
+    let out = faktura(&["audit", "verify", "--data-dir", &data]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_rotation_that_fails_midway_stores_nothing() {
+    let root = scratch("rotate-atomic");
+    let (data, files) = init(&root, &[]);
+    let db = Path::new(&data).join("faktura.db");
+    let (root_key, keks) = root_from(&files[..3], &db);
+    let ring = faktura_crypto::Keyring::open(root_key, &keks).unwrap();
+    let wrapped = ring
+        .create_data_key(
+            &faktura_crypto::CompanyId::new("acme").unwrap(),
+            faktura_crypto::Purpose::Records,
+            &faktura_crypto::OsRng,
+        )
+        .unwrap();
+    // Data key 1 of acme, plus a row that takes the identity the rotation's
+    // new data key 2 will need (acme, records.v2, KEK 2): the rotation's third
+    // row conflicts after its KEK and re-wrapped rows were inserted.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = faktura_store::Store::open_sqlite(&db).await.unwrap();
+        for (version, purpose) in [(1, "records.v1"), (2, "records.v2")] {
+            store
+                .append_key_material(&faktura_store::NewKeyMaterial {
+                    kind: faktura_store::KeyKind::new("dek").unwrap(),
+                    version,
+                    company_id: Some("acme".into()),
+                    purpose: purpose.into(),
+                    wrapped: wrapped.to_bytes(),
+                    created_at: time::OffsetDateTime::UNIX_EPOCH,
+                })
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    });
+    let before = snapshot(&root);
+    let out = faktura(&with_shares(
+        &["keys", "rotate", "--data-dir", &data],
+        &paths(&files[..3]),
+    ));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("nothing was stored"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "no KEK 2 or re-wrapped row is left behind"
+    );
 }
