@@ -37,6 +37,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Supply one custodian's share to a sealed server.
     Unseal(cmd::unseal::Args),
+    /// Exit 0 when the local server answers its health check (for container HEALTHCHECKs).
+    Healthcheck(cmd::healthcheck::Args),
     /// Verify, export, checkpoint and prove the tamper-evident audit trail.
     Audit(cmd::audit::Args),
 }
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Keys(args) => cmd::keys::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Unseal(args) => cmd::unseal::run(args),
+        Command::Healthcheck(args) => cmd::healthcheck::run(args),
         Command::Audit(args) => cmd::audit::run(args),
     };
     match result {

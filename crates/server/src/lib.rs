@@ -34,6 +34,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 mod handlers;
+pub mod healthcheck;
 pub mod instance;
 mod middleware;
 pub mod notify;

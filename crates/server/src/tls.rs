@@ -76,7 +76,7 @@ impl ServerIdentity {
     }
 }
 
-fn read_small(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_small(path: &Path) -> Result<Vec<u8>> {
     const MAX_PEM: u64 = 1024 * 1024;
     let io = |source| Error::Io {
         what: format!("cannot read {}", path.display()),

@@ -3,6 +3,7 @@
 pub(crate) mod audit;
 pub(crate) mod convert;
 pub(crate) mod extract;
+pub(crate) mod healthcheck;
 pub(crate) mod init;
 pub(crate) mod keys;
 pub(crate) mod render;

@@ -2,4 +2,5 @@
 
 mod audit;
 mod keys;
+mod serve;
 mod validate;

@@ -1,0 +1,124 @@
+//! `faktura serve --dev` (the README's first command) and `faktura healthcheck`,
+//! from the built binary: a fresh data directory is initialised, unsealed and
+//! served over TLS; the health check passes while it runs and fails after.
+#![expect(clippy::unwrap_used, reason = "test helpers may fail loudly")]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli-serve")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn healthcheck(data_dir: &str, listen: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faktura"))
+        .args([
+            "healthcheck",
+            "--dev",
+            "--data-dir",
+            data_dir,
+            "--listen",
+            listen,
+        ])
+        .output()
+        .unwrap()
+}
+
+/// Kills the server even when an assertion fails.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn dev_server_starts_on_a_fresh_directory_and_answers_its_health_check() {
+    let root = scratch("dev");
+    let data = root.join("data");
+    let data_dir = data.to_str().unwrap().to_owned();
+    let listen = format!("127.0.0.1:{}", free_port());
+
+    // Before the server runs, the health check fails (exit 1), it does not hang.
+    let before = healthcheck(&data_dir, &listen);
+    assert_eq!(before.status.code(), Some(1), "{before:?}");
+
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_faktura"))
+            .args([
+                "serve",
+                "--dev",
+                "--data-dir",
+                &data_dir,
+                "--listen",
+                &listen,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+
+    // Wait for readiness by polling the health check itself (bounded).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let healthy = loop {
+        let out = healthcheck(&data_dir, &listen);
+        if out.status.success() {
+            break out;
+        }
+        if let Some(status) = server.0.try_wait().unwrap() {
+            panic!("faktura serve --dev exited early with {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no healthy answer within 60 s: {out:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let said = String::from_utf8_lossy(&healthy.stdout);
+    assert!(said.contains("healthy"), "{said}");
+
+    // First-run initialisation happened: database, dev share and dev certificate.
+    assert!(
+        data.join("faktura.db").is_file(),
+        "no database in {}",
+        data.display()
+    );
+    assert!(data.join("dev-tls-cert.pem").is_file());
+
+    // Stopped: the health check fails again.
+    server.0.kill().unwrap();
+    let _ = server.0.wait();
+    let stderr = {
+        use std::io::Read as _;
+        let mut s = String::new();
+        if let Some(mut e) = server.0.stderr.take() {
+            let _ = e.read_to_string(&mut s);
+        }
+        s
+    };
+    assert!(
+        stderr.contains("DEVELOPMENT"),
+        "the dev warning is missing: {stderr}"
+    );
+    let after = healthcheck(&data_dir, &listen);
+    assert_eq!(after.status.code(), Some(1), "{after:?}");
+    let _ = std::fs::remove_dir_all(&root);
+}
