@@ -48,6 +48,51 @@ const RESOURCES: &[(&str, &str)] = &[
         "peppol-bis-billing-3.0.19/xsl/PEPPOL-EN16931-CII.xsl",
         include_str!("../rules/peppol-bis-billing-3.0.19/xsl/PEPPOL-EN16931-CII.xsl"),
     ),
+    (
+        "facturx-1.09.2/MINIMUM/FACTUR-X_MINIMUM.xslt",
+        include_str!("../rules/facturx-1.09.2/MINIMUM/FACTUR-X_MINIMUM.xslt"),
+    ),
+    (
+        "facturx-1.09.2/BASIC-WL/FACTUR-X_BASIC-WL.xslt",
+        include_str!("../rules/facturx-1.09.2/BASIC-WL/FACTUR-X_BASIC-WL.xslt"),
+    ),
+    (
+        "facturx-1.09.2/BASIC/FACTUR-X_BASIC.xslt",
+        include_str!("../rules/facturx-1.09.2/BASIC/FACTUR-X_BASIC.xslt"),
+    ),
+    (
+        "facturx-1.09.2/EN16931/FACTUR-X_EN16931.xslt",
+        include_str!("../rules/facturx-1.09.2/EN16931/FACTUR-X_EN16931.xslt"),
+    ),
+    (
+        "facturx-1.09.2/EXTENDED/FACTUR-X_EXTENDED.xslt",
+        include_str!("../rules/facturx-1.09.2/EXTENDED/FACTUR-X_EXTENDED.xslt"),
+    ),
+];
+
+/// The Factur-X code databases that the profile stylesheets read with `document()`:
+/// file name (as the stylesheets name it) and text.
+const CODEDBS: &[(&str, &str)] = &[
+    (
+        "FACTUR-X_MINIMUM_codedb.xml",
+        include_str!("../rules/facturx-1.09.2/MINIMUM/FACTUR-X_MINIMUM_codedb.xml"),
+    ),
+    (
+        "FACTUR-X_BASIC-WL_codedb.xml",
+        include_str!("../rules/facturx-1.09.2/BASIC-WL/FACTUR-X_BASIC-WL_codedb.xml"),
+    ),
+    (
+        "FACTUR-X_BASIC_codedb.xml",
+        include_str!("../rules/facturx-1.09.2/BASIC/FACTUR-X_BASIC_codedb.xml"),
+    ),
+    (
+        "FACTUR-X_EN16931_codedb.xml",
+        include_str!("../rules/facturx-1.09.2/EN16931/FACTUR-X_EN16931_codedb.xml"),
+    ),
+    (
+        "FACTUR-X_EXTENDED_codedb.xml",
+        include_str!("../rules/facturx-1.09.2/EXTENDED/FACTUR-X_EXTENDED_codedb.xml"),
+    ),
 ];
 
 /// The scenario files in the oracle's order: folder and text.
@@ -305,7 +350,7 @@ impl Engine {
     pub(crate) fn ruleset(&self, path: &str) -> Option<&Result<RuleSet, CompileError>> {
         let (key, text) = RESOURCES.iter().find(|(p, _)| *p == path)?;
         let cell = self.rulesets.get(key)?;
-        Some(cell.get_or_init(|| RuleSet::compile(key, text)))
+        Some(cell.get_or_init(|| RuleSet::compile(key, text, CODEDBS)))
     }
 
     /// Paths of every vendored rule set.

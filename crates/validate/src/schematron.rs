@@ -7,6 +7,12 @@
 //! `svrl:successful-report` with its id, flag and message. Everything else in the
 //! stylesheet is SchXslt's fixed SVRL boilerplate; an unknown element anywhere that
 //! matters is a compile error, so a rule is never skipped silently.
+//!
+//! The Factur-X profiles come as ISO-skeleton stylesheets instead: one mode `M<n>` per
+//! pattern, rule templates ranked by priority, asserts as `xsl:choose` and reports as
+//! `xsl:if`, ids and flags in `xsl:attribute` children (none: `UNNAMED`), and code lists
+//! read with `document()` from the profile's code database, which are inlined at compile
+//! time as comparisons with the list's codes. The same run semantics apply.
 
 use std::collections::HashMap;
 
@@ -68,11 +74,23 @@ fn elements<'a, 'i>(n: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
 }
 
 impl RuleSet {
-    /// Compiles a SchXslt stylesheet.
-    pub(crate) fn compile(name: &str, xslt: &str) -> Result<Self, CompileError> {
+    /// Compiles a SchXslt or ISO-skeleton stylesheet. `codedbs` are the documents its
+    /// `document()` calls may name (Factur-X code lists), as (file name, text).
+    pub(crate) fn compile(
+        name: &str,
+        xslt: &str,
+        codedbs: &[(&str, &str)],
+    ) -> Result<Self, CompileError> {
         let opts = roxmltree::ParsingOptions {
             allow_dtd: false,
             ..Default::default()
+        };
+        let rewritten;
+        let xslt = if xslt.contains("document('") {
+            rewritten = inline_code_lists(name, xslt, codedbs)?;
+            rewritten.as_str()
+        } else {
+            xslt
         };
         let doc = Document::parse_with_options(xslt, opts)
             .map_err(|e| CompileError(format!("{name}: not well-formed: {e}")))?;
@@ -109,7 +127,9 @@ impl RuleSet {
                 fn_nodes.push(n);
             } else if is_xsl(n, "param") || is_xsl(n, "variable") {
                 let vname = n.attribute("name").unwrap_or("");
-                if vname.starts_with("schxslt.") {
+                if vname.starts_with("schxslt.") || vname == "document-uri" {
+                    // SchXslt bookkeeping; the ISO skeleton's `$document-uri` (SVRL output
+                    // only). A rule referring to either fails to compile (unknown variable).
                     continue;
                 }
                 let select = n.attribute("select").unwrap_or("");
@@ -147,6 +167,9 @@ impl RuleSet {
         }
 
         // Rules: templates of the validation mode, in document order (= priority order).
+        let iso_skeleton = elements(root)
+            .any(|t| is_xsl(t, "template") && t.attribute("mode").is_some_and(is_iso_pattern_mode));
+        let mut iso_priorities: Vec<f64> = Vec::new();
         let mut rules = Vec::new();
         let mut pattern_ids: HashMap<String, usize> = HashMap::new();
         let mut asserts = 0;
@@ -161,9 +184,37 @@ impl RuleSet {
             if mode == "#all" {
                 continue;
             }
-            let rule = compile_rule(&mut cx, t, m, &mut pattern_ids, name)?;
+            let rule = if is_iso_pattern_mode(mode) {
+                // ISO skeleton: one mode per pattern; the built-in templates of negative
+                // priority (skip text, recurse into `@*|*`) are the traversal itself.
+                let priority: f64 = t
+                    .attribute("priority")
+                    .unwrap_or("")
+                    .parse()
+                    .map_err(|_| CompileError(format!("{name}: rule `{m}`: bad priority")))?;
+                if priority < 0.0 {
+                    continue;
+                }
+                iso_priorities.push(priority);
+                compile_iso_rule(&mut cx, t, m, mode, &mut pattern_ids, name)?
+            } else if iso_skeleton {
+                continue; // ISO skeleton helper modes (SVRL locations, generated ids)
+            } else {
+                compile_rule(&mut cx, t, m, &mut pattern_ids, name)?
+            };
             asserts += rule.asserts.len();
             rules.push(rule);
+        }
+        if iso_skeleton {
+            // Within a mode the highest priority wins (XSLT template conflict resolution);
+            // `run` takes the first rule per pattern, so order by falling priority.
+            let mut order: Vec<(usize, f64, Rule)> = rules
+                .into_iter()
+                .zip(iso_priorities)
+                .map(|(r, p)| (r.pattern, p, r))
+                .collect();
+            order.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+            rules = order.into_iter().map(|(_, _, r)| r).collect();
         }
         if rules.is_empty() {
             return cerr(
@@ -549,6 +600,241 @@ fn compile_rule(
         context,
         lets,
         asserts,
+    })
+}
+
+/// ISO skeleton pattern modes are `M` followed by digits.
+fn is_iso_pattern_mode(mode: &str) -> bool {
+    mode.strip_prefix('M')
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Replaces each Factur-X code-list lookup
+/// `document('F')/codedb/cl[@id=N]/enumeration[@value=$v]` by the equivalent general
+/// comparison `($v = ('c1', 'c2', …))` over the codes of list N in the named code
+/// database (both compare the untyped value as a string). Any other `document()` call
+/// is a compile error.
+fn inline_code_lists(
+    name: &str,
+    xslt: &str,
+    codedbs: &[(&str, &str)],
+) -> Result<String, CompileError> {
+    const HEAD: &str = "document('";
+    let mut lists: HashMap<(String, String), String> = HashMap::new();
+    for (file, text) in codedbs {
+        let db = Document::parse_with_options(
+            text,
+            roxmltree::ParsingOptions {
+                allow_dtd: false,
+                ..Default::default()
+            },
+        )
+        .map_err(|e| CompileError(format!("{name}: code list {file}: not well-formed: {e}")))?;
+        for cl in db.descendants().filter(|n| n.has_tag_name("cl")) {
+            let id = cl.attribute("id").unwrap_or("").to_owned();
+            let codes: Vec<String> = cl
+                .children()
+                .filter(|n| n.has_tag_name("enumeration"))
+                .filter_map(|n| n.attribute("value"))
+                .map(|v| {
+                    let lit = v.replace('\'', "''");
+                    let lit = lit
+                        .replace('&', "&amp;")
+                        .replace('<', "&lt;")
+                        .replace('"', "&quot;");
+                    format!("'{lit}'")
+                })
+                .collect();
+            lists.insert(((*file).to_owned(), id), codes.join(", "));
+        }
+    }
+    let mut out = String::with_capacity(xslt.len() * 2);
+    let mut rest = xslt;
+    while let Some(at) = rest.find(HEAD) {
+        let (before, call) = rest.split_at(at);
+        out.push_str(before);
+        let parsed = (|| {
+            let call = call.strip_prefix(HEAD)?;
+            let (file, call) = call.split_once("')/codedb/cl[@id=")?;
+            let (id, call) = call.split_once("]/enumeration[@value=$")?;
+            let var_len = call
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(call.len());
+            let (var, call) = call.split_at(var_len);
+            let call = call.strip_prefix(']')?;
+            Some((file, id, var, call))
+        })();
+        let Some((file, id, var, after)) = parsed else {
+            let snippet: String = call.chars().take(80).collect();
+            return cerr(name, format!("unsupported document() call `{snippet}`"));
+        };
+        let Some(codes) = lists.get(&(file.to_owned(), id.to_owned())) else {
+            return cerr(
+                name,
+                format!("document('{file}') code list {id} is not vendored or does not exist"),
+            );
+        };
+        out.push_str(&format!("(${var} = ({codes}))"));
+        rest = after;
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Compiles one ISO-skeleton rule template: `svrl:fired-rule`, rule variables,
+/// `xsl:choose`/`xsl:when`/`xsl:otherwise` asserts, `xsl:if` reports, and the closing
+/// `xsl:apply-templates` into `@*|*` of the same mode. Anything else is an error.
+fn compile_iso_rule(
+    cx: &mut StaticContext,
+    t: Node<'_, '_>,
+    pattern_src: &str,
+    mode: &str,
+    pattern_ids: &mut HashMap<String, usize>,
+    set: &str,
+) -> Result<Rule, CompileError> {
+    let what = format!("{set}: rule `{pattern_src}` ({mode})");
+    cx.rule_lets.clear();
+    cx.locals.clear();
+    let context = cx
+        .compile(pattern_src)
+        .and_then(absolutize)
+        .map_err(|e| CompileError(format!("{what}: context: {}", e.0)))?;
+    let next = pattern_ids.len();
+    let pattern = *pattern_ids.entry(mode.to_owned()).or_insert(next);
+    let mut lets = Vec::new();
+    let mut asserts = Vec::new();
+    for c in elements(t) {
+        if c.tag_name().namespace() == Some(SVRL_NS) && c.tag_name().name() == "fired-rule" {
+            continue;
+        }
+        if is_xsl(c, "variable") {
+            let vname = c.attribute("name").unwrap_or("").to_owned();
+            let e = variable_value(cx, c)
+                .map_err(|e| CompileError(format!("{what}: let ${vname}: {}", e.0)))?;
+            cx.rule_lets.push(vname.clone());
+            lets.push((vname, e));
+        } else if is_xsl(c, "apply-templates") {
+            if c.attribute("mode") != Some(mode) || c.attribute("select") != Some("@*|*") {
+                return cerr(
+                    &what,
+                    "xsl:apply-templates other than into @*|* of its mode",
+                );
+            }
+        } else if is_xsl(c, "choose") {
+            let kids: Vec<Node<'_, '_>> = elements(c).collect();
+            let [when, otherwise] = kids.as_slice() else {
+                return cerr(
+                    &what,
+                    "xsl:choose without exactly one when and one otherwise",
+                );
+            };
+            if !is_xsl(*when, "when") || !is_xsl(*otherwise, "otherwise") {
+                return cerr(&what, "xsl:choose without when/otherwise");
+            }
+            if elements(*when).next().is_some() {
+                return cerr(&what, "xsl:when with content");
+            }
+            let src = when.attribute("test").unwrap_or("");
+            let test = cx
+                .compile(&format!("not({src})"))
+                .map_err(|e| CompileError(format!("{what}: test `{src}`: {}", e.0)))?;
+            asserts.push(iso_svrl(cx, *otherwise, "failed-assert", test, &what)?);
+        } else if is_xsl(c, "if") {
+            let src = c.attribute("test").unwrap_or("");
+            let test = cx
+                .compile(src)
+                .map_err(|e| CompileError(format!("{what}: test `{src}`: {}", e.0)))?;
+            asserts.push(iso_svrl(cx, c, "successful-report", test, &what)?);
+        } else {
+            return cerr(
+                &what,
+                format!("unsupported `{}` in a rule template", c.tag_name().name()),
+            );
+        }
+    }
+    cx.rule_lets.clear();
+    Ok(Rule {
+        pattern,
+        context,
+        lets,
+        asserts,
+    })
+}
+
+/// The SVRL result inside an ISO-skeleton `xsl:otherwise` / `xsl:if`: id and flag from
+/// `xsl:attribute` children (an assert without id is the oracle's `UNNAMED`, level
+/// error), message from `svrl:text`.
+fn iso_svrl(
+    cx: &mut StaticContext,
+    holder: Node<'_, '_>,
+    want: &str,
+    test: Expr,
+    what: &str,
+) -> Result<Assert, CompileError> {
+    let kids: Vec<Node<'_, '_>> = elements(holder).collect();
+    let [out] = kids.as_slice() else {
+        return cerr(what, format!("expected exactly one svrl:{want}"));
+    };
+    if out.tag_name().namespace() != Some(SVRL_NS) || out.tag_name().name() != want {
+        return cerr(
+            what,
+            format!(
+                "unsupported `{}` instead of svrl:{want}",
+                out.tag_name().name()
+            ),
+        );
+    }
+    let mut id = out.attribute("id").map(str::to_owned);
+    let mut flag = out
+        .attribute("flag")
+        .or_else(|| out.attribute("role"))
+        .map(str::to_owned);
+    let mut text = Vec::new();
+    for part in elements(*out) {
+        if is_xsl(part, "attribute") {
+            let value = || {
+                if elements(part).next().is_some() {
+                    cerr(what, "computed SVRL attribute")
+                } else {
+                    Ok(part.text().unwrap_or("").trim().to_owned())
+                }
+            };
+            match part.attribute("name") {
+                Some("id") => id = Some(value()?),
+                Some("flag" | "role") => flag = Some(value()?),
+                Some("location") => {}
+                other => return cerr(what, format!("unsupported SVRL attribute {other:?}")),
+            }
+        } else if part.tag_name().namespace() == Some(SVRL_NS) && part.tag_name().name() == "text" {
+            for piece in part.children() {
+                if piece.is_text() {
+                    text.push(TextPart::Lit(piece.text().unwrap_or("").to_owned()));
+                } else if is_xsl(piece, "value-of") {
+                    let e = cx
+                        .compile(piece.attribute("select").unwrap_or("()"))
+                        .map_err(|e| CompileError(format!("{what}: message: {}", e.0)))?;
+                    text.push(TextPart::Value(e));
+                } else if piece.is_element() {
+                    return cerr(
+                        what,
+                        format!("unsupported `{}` in a message", piece.tag_name().name()),
+                    );
+                }
+            }
+        } else {
+            return cerr(
+                what,
+                format!("unsupported `{}` in svrl:{want}", part.tag_name().name()),
+            );
+        }
+    }
+    Ok(Assert {
+        id: id
+            .filter(|i| !i.is_empty())
+            .unwrap_or_else(|| "UNNAMED".to_owned()),
+        flag: flag.unwrap_or_else(|| "error".to_owned()).to_lowercase(),
+        test,
+        text,
     })
 }
 

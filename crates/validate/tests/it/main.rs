@@ -26,7 +26,7 @@ use faktura_validate::{
 };
 
 /// Rule families not yet run natively. This list only shrinks.
-const UNSUPPORTED: &[&str] = &["facturx"];
+const UNSUPPORTED: &[&str] = &[];
 
 fn shared() -> PathBuf {
     match std::env::var_os("FAKTURA_SHARED") {
