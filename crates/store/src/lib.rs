@@ -2,8 +2,9 @@
 //!
 //! [`Store`] opens either backend, applies the embedded migrations
 //! (`migrations/{sqlite,postgres}/`) and offers typed operations: append-only key
-//! material, and the audit trail (entries, checkpoints) with appends serialised so
-//! that concurrent writers cannot fork the chain. Every query is parameterised.
+//! material (with the instance key layout in [`keyring`]), and the audit trail
+//! (entries, checkpoints) with appends serialised so that concurrent writers
+//! cannot fork the chain. Every query is parameterised.
 //!
 //! It deliberately does not encrypt or decrypt: key material arrives wrapped and
 //! audit details arrive sealed; nor does it decide policy.
@@ -17,6 +18,7 @@
 mod audit;
 mod error;
 mod key_material;
+pub mod keyring;
 mod postgres;
 mod sqlite;
 

@@ -17,14 +17,13 @@ use faktura_audit::merkle::{
 };
 use faktura_audit::{Checkpoint, CheckpointSigner, CheckpointVerifier, Report};
 use faktura_crypto::{Clock as _, SecureRng as _};
+use faktura_store::keyring::SIGNING_PURPOSE;
 use faktura_store::{KeyKind, NewKeyMaterial, Store};
 
 /// The database file inside a data directory (the same name `faktura init` uses).
 const DATABASE_FILE: &str = "faktura.db";
 /// The checkpoint verifier key inside a data directory.
 const PUBLIC_KEY_FILE: &str = "audit-checkpoint.pub";
-/// Purpose of the signing key's key-material row.
-pub(crate) const SIGNING_PURPOSE: &str = "checkpoint";
 
 /// Arguments of `faktura audit`.
 #[derive(Debug, clap::Args)]

@@ -19,6 +19,7 @@ use faktura_crypto::{
     Keyring, OsRng, RootKey, SecretString, Share, ShareParams, ShareSetRecord, Unsealer,
     WrappedDataKey, WrappedKek,
 };
+pub(crate) use faktura_store::keyring::StoredKeys;
 
 /// Arguments of `faktura keys`.
 #[derive(Debug, clap::Args)]
@@ -126,9 +127,10 @@ fn rotate(args: &RotateArgs) -> anyhow::Result<ExitCode> {
         .context("creating a new data key version failed")?;
     // The audit checkpoint signing key is re-sealed under the new KEK in the
     // same transaction, so it keeps opening with the current version.
-    let resealed = store
-        .signing_key_row()?
-        .map(|stored| super::audit::reseal_signing_key(&stored, &ring))
+    let resealed = stored
+        .signing_key
+        .as_ref()
+        .map(|key| super::audit::reseal_signing_key(key, &ring))
         .transpose()?;
     let resealed_signing_key = resealed.is_some();
     store.append_rotation(
@@ -398,52 +400,10 @@ fn private_file(path: &Path) -> anyhow::Result<fs::File> {
     })
 }
 
-impl StoredKeys {
-    /// For each data key (company, purpose, version), the form wrapped under the newest KEK.
-    pub(crate) fn current_data_keys(&self) -> Vec<WrappedDataKey> {
-        let mut best: std::collections::BTreeMap<(String, u8, u32), &WrappedDataKey> =
-            std::collections::BTreeMap::new();
-        for w in &self.data_keys {
-            let id = (
-                w.company().as_str().to_owned(),
-                w.purpose().code(),
-                w.version().get(),
-            );
-            let newer = best
-                .get(&id)
-                .is_none_or(|b| b.kek_version() < w.kek_version());
-            if newer {
-                best.insert(id, w);
-            }
-        }
-        best.into_values().cloned().collect()
-    }
-}
-
 /// File name of the SQLite database inside a data directory.
 pub(crate) const DATABASE_FILE: &str = "faktura.db";
-/// `purpose` column of instance-wide key material (share sets, KEKs).
-const ROOT_PURPOSE: &str = "root";
-
-/// What the instance's database holds about its keys.
-#[derive(Debug)]
-pub(crate) struct StoredKeys {
-    /// The current (newest) share set.
-    pub(crate) share_set: ShareSetRecord,
-    share_set_version: u32,
-    /// Every stored KEK version.
-    pub(crate) keks: Vec<WrappedKek>,
-    /// Every stored wrapped data key (each re-wrapping is its own row).
-    pub(crate) data_keys: Vec<WrappedDataKey>,
-}
-
-/// The key-material side of an instance's database, through crates/store.
-///
-/// Row layout: share sets are `share-set` rows (version 1, 2, … per re-key;
-/// the newest is current); KEKs are `kek` rows (version = KEK version);
-/// data keys are `dek` rows with company id, purpose `<purpose>.v<data-key
-/// version>` and version = the KEK version they are wrapped under, so every
-/// re-wrapping appends a row and nothing is updated.
+/// The key-material side of an instance's database: a blocking wrapper over
+/// [`faktura_store::keyring`], which owns the row layout.
 #[derive(Debug)]
 pub(crate) struct KeyStore {
     runtime: tokio::runtime::Runtime,
@@ -457,27 +417,9 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn kind(name: &str) -> anyhow::Result<faktura_store::KeyKind> {
-    Ok(faktura_store::KeyKind::new(name)?)
-}
-
-/// One key-material row to append, stamped with the current time.
-fn row(
-    kind_name: &str,
-    version: u32,
-    company: Option<&str>,
-    purpose: &str,
-    wrapped: Vec<u8>,
-) -> anyhow::Result<faktura_store::NewKeyMaterial> {
+fn now() -> time::OffsetDateTime {
     use faktura_crypto::Clock as _;
-    Ok(faktura_store::NewKeyMaterial {
-        kind: kind(kind_name)?,
-        version,
-        company_id: company.map(str::to_owned),
-        purpose: purpose.to_owned(),
-        wrapped,
-        created_at: faktura_crypto::SystemClock.now(),
-    })
+    faktura_crypto::SystemClock.now()
 }
 
 impl KeyStore {
@@ -511,24 +453,10 @@ impl KeyStore {
             .with_context(|| format!("cannot create the database {}", db.display()))?;
         restrict_to_owner(&db)?;
         let this = Self { runtime, store };
-        let mut rows = vec![
-            row(
-                faktura_store::KeyKind::SHARE_SET,
-                1,
-                None,
-                ROOT_PURPOSE,
-                record.to_bytes(),
-            )?,
-            row(
-                faktura_store::KeyKind::KEK,
-                kek.version().get(),
-                None,
-                ROOT_PURPOSE,
-                kek.to_bytes(),
-            )?,
-        ];
-        rows.extend(extra);
-        this.append_all(&rows)?;
+        let rows = this
+            .runtime
+            .block_on(this.store.store_initial_keys(record, kek, extra, now()))
+            .context("cannot store the new key hierarchy; nothing was stored")?;
         this.audit(
             "keys.init",
             &format!("share-set {}", record.set_id()),
@@ -537,7 +465,7 @@ impl KeyStore {
                 record.threshold(),
                 record.total(),
                 kek.version().get(),
-                rows.len()
+                rows
             ),
         )?;
         drop(this);
@@ -559,23 +487,6 @@ impl KeyStore {
             .block_on(faktura_store::Store::open_sqlite(&db))
             .with_context(|| format!("cannot open the database {}", db.display()))?;
         Ok(Self { runtime, store })
-    }
-
-    /// Stores every row in one transaction: all of them or, on any error, none.
-    fn append_all(&self, rows: &[faktura_store::NewKeyMaterial]) -> anyhow::Result<()> {
-        self.runtime
-            .block_on(self.store.append_key_materials(rows))
-            .context("cannot store the key material; nothing was stored")?;
-        Ok(())
-    }
-
-    /// The newest stored audit checkpoint signing key row, if the instance has one.
-    pub(crate) fn signing_key_row(&self) -> anyhow::Result<Option<faktura_store::KeyMaterial>> {
-        Ok(self.runtime.block_on(self.store.key_material_latest(
-            &kind(faktura_store::KeyKind::AUDIT_SIGNING)?,
-            None,
-            super::audit::SIGNING_PURPOSE,
-        ))?)
     }
 
     /// Appends an audit entry for a key-management action done from this
@@ -604,36 +515,9 @@ impl KeyStore {
         Ok(())
     }
 
-    /// Reads the current share set, every KEK and every wrapped data key.
+    /// Reads the current share set, every KEK, every wrapped data key and the signing key.
     pub(crate) fn read(&self) -> anyhow::Result<StoredKeys> {
-        let rows = |name: &str| -> anyhow::Result<Vec<faktura_store::KeyMaterial>> {
-            Ok(self
-                .runtime
-                .block_on(self.store.key_material_of_kind(&kind(name)?))?)
-        };
-        let (share_set_version, share_set) = rows(faktura_store::KeyKind::SHARE_SET)?
-            .into_iter()
-            .max_by_key(|r| r.version)
-            .map(|r| ShareSetRecord::from_bytes(&r.wrapped).map(|s| (r.version, s)))
-            .transpose()
-            .context("the stored share set is damaged")?
-            .context("the database holds no share set; was this instance initialised with `faktura init`?")?;
-        let keks = rows(faktura_store::KeyKind::KEK)?
-            .iter()
-            .map(|r| WrappedKek::from_bytes(&r.wrapped))
-            .collect::<Result<Vec<_>, _>>()
-            .context("a stored key-encryption key is damaged")?;
-        let data_keys = rows(faktura_store::KeyKind::DEK)?
-            .iter()
-            .map(|r| WrappedDataKey::from_bytes(&r.wrapped))
-            .collect::<Result<Vec<_>, _>>()
-            .context("a stored data key is damaged")?;
-        Ok(StoredKeys {
-            share_set,
-            share_set_version,
-            keks,
-            data_keys,
-        })
+        Ok(self.runtime.block_on(self.store.read_keys())?)
     }
 
     /// Stores a rotation in one transaction: the new KEK, each re-wrapped data
@@ -644,25 +528,9 @@ impl KeyStore {
         rewrapped: &[WrappedDataKey],
         extra: Vec<faktura_store::NewKeyMaterial>,
     ) -> anyhow::Result<()> {
-        let mut rows = vec![row(
-            faktura_store::KeyKind::KEK,
-            kek.version().get(),
-            None,
-            ROOT_PURPOSE,
-            kek.to_bytes(),
-        )?];
-        for w in rewrapped {
-            let purpose = format!("{}.v{}", w.purpose().label(), w.version().get());
-            rows.push(row(
-                faktura_store::KeyKind::DEK,
-                w.kek_version().get(),
-                Some(w.company().as_str()),
-                &purpose,
-                w.to_bytes(),
-            )?);
-        }
-        rows.extend(extra);
-        self.append_all(&rows)
+        self.runtime
+            .block_on(self.store.store_rotation(kek, rewrapped, extra, now()))
+            .context("cannot store the rotation; nothing was stored")
     }
 
     /// Stores a new share set; it becomes current and the previous one stops unsealing.
@@ -671,17 +539,9 @@ impl KeyStore {
         stored: &StoredKeys,
         record: &ShareSetRecord,
     ) -> anyhow::Result<()> {
-        let version = stored
-            .share_set_version
-            .checked_add(1)
-            .context("share set version counter exhausted")?;
-        self.append_all(&[row(
-            faktura_store::KeyKind::SHARE_SET,
-            version,
-            None,
-            ROOT_PURPOSE,
-            record.to_bytes(),
-        )?])
+        self.runtime
+            .block_on(self.store.store_share_set(stored, record, now()))
+            .context("cannot store the new share set; nothing was stored")
     }
 }
 

@@ -170,3 +170,70 @@ async fn several_key_rows_are_stored_all_or_none() {
         s.close().await;
     }
 }
+
+#[tokio::test]
+async fn the_instance_key_layout_round_trips() {
+    use faktura_crypto::{
+        CompanyId, Keyring, OsRng, Purpose, RootKey, ShareParams, split_root_key,
+    };
+    for db in backends("the_instance_key_layout_round_trips").await {
+        let s = &db.store;
+        let at = datetime!(2026-11-24 12:00:00 UTC);
+        // An empty database is named as not initialised.
+        let empty = s.read_keys().await;
+        assert!(
+            matches!(&empty, Err(Error::Corrupt(m)) if m.contains("faktura init")),
+            "{}: {empty:?}",
+            db.name
+        );
+        let root = RootKey::generate(&OsRng).unwrap();
+        let params = ShareParams::new(3, 2).unwrap();
+        let (_, record) = split_root_key(&root, params, &OsRng).unwrap();
+        let (mut ring, kek1) = Keyring::create(root, &OsRng).unwrap();
+        let stored_rows = s
+            .store_initial_keys(&record, &kek1, vec![], at)
+            .await
+            .unwrap();
+        assert_eq!(stored_rows, 2);
+        let acme = CompanyId::new("acme").unwrap();
+        let dek = ring
+            .create_data_key(&acme, Purpose::Records, &OsRng)
+            .unwrap();
+        let kek2 = ring.rotate(&OsRng).unwrap();
+        let rewrapped = ring.rewrap(&dek, &OsRng).unwrap();
+        s.store_rotation(&kek1, &[], vec![], at).await.unwrap_err();
+        s.store_rotation(&kek2, &[dek.clone(), rewrapped.clone()], vec![], at)
+            .await
+            .unwrap();
+        let keys = s.read_keys().await.unwrap();
+        assert_eq!(keys.share_set_version, 1);
+        assert_eq!(keys.share_set.set_id(), record.set_id());
+        assert_eq!(
+            keys.keks
+                .iter()
+                .map(|k| k.version().get())
+                .collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert_eq!(keys.data_keys.len(), 2);
+        assert!(keys.signing_key.is_none());
+        // The newest wrapping of data key 1 is the one under KEK 2.
+        let current = keys.current_data_keys();
+        assert_eq!(current.len(), 1, "{}", db.name);
+        assert_eq!(current[0].kek_version().get(), 2);
+        assert_eq!(current[0].to_bytes(), rewrapped.to_bytes());
+        // Re-key: version 2 becomes current; a stale re-key conflicts.
+        let (_, record2) = ring.rekey(params, &OsRng).unwrap();
+        s.store_share_set(&keys, &record2, at).await.unwrap();
+        let stale = s.store_share_set(&keys, &record2, at).await;
+        assert!(
+            matches!(stale, Err(Error::Conflict(_))),
+            "{}: {stale:?}",
+            db.name
+        );
+        let keys = s.read_keys().await.unwrap();
+        assert_eq!(keys.share_set_version, 2);
+        assert_eq!(keys.share_set.set_id(), record2.set_id());
+        s.close().await;
+    }
+}
