@@ -187,7 +187,7 @@ struct OracleResult {
     failed: Vec<String>,
 }
 
-fn run_oracle(files: &[PathBuf]) -> BTreeMap<PathBuf, OracleResult> {
+fn run_oracle(files: &[PathBuf], extra: &[&str]) -> BTreeMap<PathBuf, OracleResult> {
     let main = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let python = std::env::var_os("FAKTURA_ORACLE_PYTHON")
         .map_or_else(|| main.join(".venv-oracle/bin/python"), PathBuf::from);
@@ -200,6 +200,7 @@ fn run_oracle(files: &[PathBuf]) -> BTreeMap<PathBuf, OracleResult> {
     let out = Command::new(&python)
         .arg(&script)
         .arg("--json")
+        .args(extra)
         .args(files)
         .output()
         .expect("run the oracle");
@@ -281,7 +282,7 @@ fn conformance_and_oracle_agreement() {
 
     // Agreement with the oracle on every complete document, auto scenario, schema on.
     let files: Vec<PathBuf> = complete.iter().map(|r| r.path.clone()).collect();
-    let oracle = run_oracle(&files);
+    let oracle = run_oracle(&files, &[]);
     for row in &complete {
         let bytes = std::fs::read(&row.path).unwrap();
         let r = validate_file(&bytes, &Options::default());
@@ -331,4 +332,124 @@ fn conformance_and_oracle_agreement() {
         "{} disagreements (first 60 printed above)",
         failures.len()
     );
+}
+
+/// Guideline ids of the Factur-X profiles, and whether the oracle needs `--profile facturx`
+/// to choose the profile (plain EN 16931 goes to the KoSIT scenario in auto mode).
+const PROFILE_IDS: &[(&str, &str, bool)] = &[
+    ("minimum", "urn:factur-x.eu:1p0:minimum", false),
+    ("basicwl", "urn:factur-x.eu:1p0:basicwl", false),
+    (
+        "basic",
+        "urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic",
+        false,
+    ),
+    ("en16931", "urn:cen.eu:en16931:2017", true),
+    (
+        "extended",
+        "urn:cen.eu:en16931:2017#conformant#urn:factur-x.eu:1p0:extended",
+        false,
+    ),
+];
+
+/// Beyond the corpus's few Factur-X documents: every complete CII document of the
+/// conformance set, with its guideline id rewritten to each Factur-X profile, must get the
+/// oracle's verdict and failed rule ids (profile "not used" reports, `UNNAMED`, code
+/// lists, cardinalities) from the native profile rules.
+#[test]
+fn facturx_profiles_agree_with_the_oracle_on_every_cii_document() {
+    const OPEN: &str = "<ram:GuidelineSpecifiedDocumentContextParameter>";
+    let rows = read_rows(&shared().join("conformance"));
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("facturx-profiles");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let mut made: Vec<(PathBuf, bool)> = Vec::new();
+    for row in rows.iter().filter(|r| r.expect != "rules") {
+        if row.path.extension().is_none_or(|e| e != "xml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&row.path).unwrap_or_default();
+        if !text.contains("CrossIndustryInvoice") {
+            continue;
+        }
+        // The document's guideline <ram:ID>…</ram:ID>, replaced by each profile's id.
+        let Some(at) = text.find(OPEN) else { continue };
+        let Some(id_open) = text[at..]
+            .find("<ram:ID>")
+            .map(|i| at + i + "<ram:ID>".len())
+        else {
+            continue;
+        };
+        let Some(id_close) = text[id_open..].find("</ram:ID>").map(|i| id_open + i) else {
+            continue;
+        };
+        let stem = row.path.file_stem().unwrap().to_string_lossy().into_owned();
+        let folder = row.folder.replace('/', "_");
+        for (name, id, forced) in PROFILE_IDS {
+            let mutated = format!("{}{id}{}", &text[..id_open], &text[id_close..]);
+            let path = out.join(format!("{folder}--{stem}--{name}.xml"));
+            std::fs::write(&path, mutated).unwrap();
+            made.push((path, *forced));
+        }
+    }
+    assert!(made.len() > 1000, "only {} mutated documents", made.len());
+    let auto: Vec<PathBuf> = made.iter().filter(|m| !m.1).map(|m| m.0.clone()).collect();
+    let forced: Vec<PathBuf> = made.iter().filter(|m| m.1).map(|m| m.0.clone()).collect();
+    let mut oracle = run_oracle(&auto, &[]);
+    oracle.extend(run_oracle(&forced, &["--profile", "facturx"]));
+
+    let mut tally: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for (path, forced) in &made {
+        let opts = Options {
+            rules: if *forced {
+                Rules::Family(Family::Facturx)
+            } else {
+                Rules::Auto
+            },
+            schema: true,
+        };
+        let r = validate_file(&std::fs::read(path).unwrap(), &opts);
+        let profile = PROFILE_IDS
+            .iter()
+            .map(|p| p.0)
+            .find(|p| path.to_string_lossy().ends_with(&format!("--{p}.xml")))
+            .unwrap();
+        let t = tally.entry(profile).or_default();
+        assert!(
+            r.scenario
+                .as_deref()
+                .is_some_and(|s| s.contains("Factur-X")),
+            "{}: scenario {:?}",
+            path.display(),
+            r.scenario
+        );
+        let o = &oracle[path];
+        let native = r.failed_rule_ids();
+        if o.valid == r.is_valid() && o.failed == native {
+            t.0 += 1;
+        } else {
+            t.1 += 1;
+            failures.push(format!(
+                "{}: oracle {:?}, native {:?}",
+                path.display(),
+                o.failed,
+                native
+            ));
+        }
+        if native.iter().any(|x| x == "UNNAMED") {
+            t.2 += 1;
+        }
+    }
+    println!(
+        "{:<10} {:>7} {:>9} {:>13}",
+        "profile", "agree", "disagree", "with UNNAMED"
+    );
+    for (p, (a, d, u)) in &tally {
+        println!("{p:<10} {a:>7} {d:>9} {u:>13}");
+    }
+    for f in failures.iter().take(40) {
+        println!("FAIL {f}");
+    }
+    assert!(failures.is_empty(), "{} disagreements", failures.len());
 }
