@@ -884,3 +884,76 @@ fn absolutize(e: Expr) -> Result<Expr, CompileError> {
         other => Err(CompileError(format!("pattern {other:?} is not supported"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DB: &str =
+        r#"<codedb><cl id="7"><enumeration value="EUR"/><enumeration value="O'K"/></cl></codedb>"#;
+
+    fn iso(rule_body: &str) -> String {
+        format!(
+            r#"<xsl:stylesheet xmlns:xsl="{XSL_NS}" xmlns:svrl="{SVRL_NS}" version="2.0">
+<xsl:template match="//a" mode="M3" priority="1000">{rule_body}<xsl:apply-templates mode="M3" select="@*|*"/></xsl:template>
+<xsl:template match="@*|node()" mode="M3" priority="-2"><xsl:apply-templates mode="M3" select="@*|*"/></xsl:template>
+</xsl:stylesheet>"#
+        )
+    }
+
+    fn run(rs: &RuleSet, xml: &str) -> Vec<String> {
+        let doc = Document::parse(xml).unwrap();
+        let mut ids: Vec<String> = rs
+            .run(&doc, "t")
+            .unwrap()
+            .into_iter()
+            .map(|f| format!("{}:{}", f.rule, f.severity.as_str()))
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn code_lists_are_inlined_and_reports_without_id_are_unnamed() {
+        let body = r#"<xsl:variable name="v" select="@c"/>
+<xsl:choose><xsl:when test="document('DB.xml')/codedb/cl[@id=7]/enumeration[@value=$v]"/>
+<xsl:otherwise><svrl:failed-assert test="x"><xsl:attribute name="id">CL-7</xsl:attribute><svrl:text>bad code</svrl:text></svrl:failed-assert></xsl:otherwise></xsl:choose>
+<xsl:if test="@unused"><svrl:successful-report test="@unused"><svrl:text>not used</svrl:text></svrl:successful-report></xsl:if>"#;
+        let rs = RuleSet::compile("t", &iso(body), &[("DB.xml", DB)]).unwrap();
+        assert_eq!(rs.counts(), (1, 2));
+        assert!(run(&rs, r#"<r><a c="EUR"/><a c="O'K"/></r>"#).is_empty());
+        assert_eq!(run(&rs, r#"<r><a c="USD"/></r>"#), vec!["CL-7:error"]);
+        assert_eq!(
+            run(&rs, r#"<r><a c="EUR" unused="1"/></r>"#),
+            vec!["UNNAMED:error"]
+        );
+    }
+
+    #[test]
+    fn higher_priority_rule_of_a_mode_shadows_the_lower_one() {
+        let xslt = format!(
+            r#"<xsl:stylesheet xmlns:xsl="{XSL_NS}" xmlns:svrl="{SVRL_NS}" version="2.0">
+<xsl:template match="//a" mode="M1" priority="999"><xsl:if test="true()"><svrl:successful-report test="true()"><xsl:attribute name="id">LOW</xsl:attribute><svrl:text/></svrl:successful-report></xsl:if></xsl:template>
+<xsl:template match="//a[@x]" mode="M1" priority="1000"><xsl:if test="true()"><svrl:successful-report test="true()"><xsl:attribute name="id">HIGH</xsl:attribute><svrl:text/></svrl:successful-report></xsl:if></xsl:template>
+</xsl:stylesheet>"#
+        );
+        let rs = RuleSet::compile("t", &xslt, &[]).unwrap();
+        assert_eq!(
+            run(&rs, r#"<r><a x="1"/><a/></r>"#),
+            vec!["HIGH:error", "LOW:error"]
+        );
+    }
+
+    #[test]
+    fn unsupported_constructs_fail_the_compile() {
+        let other_doc = r#"<xsl:if test="document('other.xml')//x"><svrl:successful-report test="x"><svrl:text/></svrl:successful-report></xsl:if>"#;
+        let e = RuleSet::compile("t", &iso(other_doc), &[("DB.xml", DB)]).unwrap_err();
+        assert!(e.0.contains("document()"), "{}", e.0);
+        let unknown_list = r#"<xsl:variable name="v" select="."/><xsl:if test="document('DB.xml')/codedb/cl[@id=99]/enumeration[@value=$v]"><svrl:successful-report test="x"><svrl:text/></svrl:successful-report></xsl:if>"#;
+        let e = RuleSet::compile("t", &iso(unknown_list), &[("DB.xml", DB)]).unwrap_err();
+        assert!(e.0.contains("code list 99"), "{}", e.0);
+        let for_each = r#"<xsl:for-each select="*"/>"#;
+        let e = RuleSet::compile("t", &iso(for_each), &[]).unwrap_err();
+        assert!(e.0.contains("for-each"), "{}", e.0);
+    }
+}

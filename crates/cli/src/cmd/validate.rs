@@ -1,7 +1,7 @@
 //! `faktura validate`: checks invoices against the official rules, natively.
 //!
 //! Exit codes: 0 every file valid, 1 at least one invalid, 2 a file could not be read or
-//! could not be checked (e.g. Factur-X profile rules, not run natively yet).
+//! could not be checked.
 //!
 //! A PDF is read with faktura-pdf: its embedded invoice XML is validated as the oracle
 //! does (a PDF without one is invalid with the pseudo rule `PDF`), and the Factur-X

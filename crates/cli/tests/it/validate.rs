@@ -56,6 +56,17 @@ fn valid_pdf_exits_0_and_names_the_embedded_file() {
 }
 
 #[test]
+fn facturx_basic_pdf_is_checked_with_the_profile_rules() {
+    let pdf = conformance().join("zugferd/pdf/valid/zugferd_2p0_BASIC_Einfach.pdf");
+    let out = validate_json(&[&pdf]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v = &lines(&out)[0];
+    assert_eq!(v["scenario"], "Factur-X BASIC");
+    assert_eq!(v["unsupported"], serde_json::Value::Null);
+    assert_eq!(v["valid"], true);
+}
+
+#[test]
 fn valid_xml_exits_0() {
     let dir = conformance().join("xrechnung/ubl/valid");
     let xml = std::fs::read_dir(&dir)
