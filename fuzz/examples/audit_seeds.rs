@@ -31,7 +31,11 @@ fn fields(i: u64) -> EntryFields {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or("corpus/audit_export".into()));
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or("corpus/audit_export".into()),
+    );
     std::fs::create_dir_all(&dir)?;
     let signer = CheckpointSigner::from_seed(ORIGIN, &[42; 32])?;
     let key = signer.verifier().to_string();
@@ -65,7 +69,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             s += &Record::Checkpoint { note: note(size)? }.to_line()?;
         }
         if first > 0 {
-            let hashes = entries.iter().take(first).map(|e| to_hex(&e.hash)).collect();
+            let hashes = entries
+                .iter()
+                .take(first)
+                .map(|e| to_hex(&e.hash))
+                .collect();
             s += &Record::Prefix { hashes }.to_line()?;
         }
         for e in entries.iter().skip(first) {
@@ -77,7 +85,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{name}: {} entries verify", report.entries);
         std::fs::write(dir.join(format!("{name}.seed")), &s)?;
         // The note alone, for `Checkpoint::verify_note`.
-        std::fs::write(dir.join(format!("{name}-note.seed")), format!("{key}\n{}", note(12)?))?;
+        std::fs::write(
+            dir.join(format!("{name}-note.seed")),
+            format!("{key}\n{}", note(12)?),
+        )?;
     }
     println!("wrote audit seeds to {}", dir.display());
     Ok(())
