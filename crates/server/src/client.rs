@@ -19,6 +19,8 @@ pub struct SysClient {
 pub fn https_client(ca_pem: Option<&[u8]>) -> Result<reqwest::Client> {
     let builder = reqwest::Client::builder()
         .https_only(true)
+        // A redirect would re-send the body (a custodian's share) to another host.
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30));
     let builder = match ca_pem {
         Some(pem) => {

@@ -136,7 +136,9 @@ async fn initialise(
         }
     };
     let token = new_setup_token()?;
-    let store = Store::open_sqlite(&data_dir.join(DATABASE_FILE)).await?;
+    let db = data_dir.join(DATABASE_FILE);
+    let store = Store::open_sqlite(&db).await?;
+    restrict_to_owner(&db)?;
     append(&store, KeyKind::SHARE_SET, 1, record.to_bytes()).await?;
     append(&store, KeyKind::KEK, kek.version().get(), kek.to_bytes()).await?;
     append(
@@ -223,6 +225,34 @@ fn write_shares(dir: &Path, shares: &[Share]) -> Result<Vec<PathBuf>> {
         written.push(path);
     }
     Ok(written)
+}
+
+/// Makes the new database file readable by the service user only (0600),
+/// as `faktura init` does, together with the WAL and shared-memory files
+/// SQLite may already have created beside it.
+fn restrict_to_owner(db: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mut files = vec![db.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut name = db.as_os_str().to_owned();
+            name.push(suffix);
+            let path = PathBuf::from(name);
+            if path.exists() {
+                files.push(path);
+            }
+        }
+        for file in files {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(
+                |source| Error::Io {
+                    what: format!("cannot restrict the permissions of {}", file.display()),
+                    source,
+                },
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {

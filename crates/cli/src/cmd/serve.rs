@@ -73,9 +73,12 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
                 eprintln!("  {}", path.display());
             }
         }
+        // Never to stderr: under systemd that lands in the journal.
+        let path = data_dir.join(SETUP_TOKEN_FILE);
+        write_private_new(&path, token.expose_secret().as_bytes())?;
         eprintln!(
-            "One-time setup token for creating the first owner (shown only now; only its hash is stored):\n  {}",
-            token.expose_secret()
+            "One-time setup token for creating the first owner: {} (readable by this user only; only its hash is stored; delete the file once the owner exists)",
+            path.display()
         );
     }
     if let Some(cert) = &running.dev_cert_file {
@@ -97,6 +100,27 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     eprintln!("Shutting down.");
     running.stopped().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a first start leaves the one-time setup token.
+const SETUP_TOKEN_FILE: &str = "setup-token.txt";
+
+/// Writes `bytes` to a new file (never over an existing one), mode 0600.
+fn write_private_new(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn init_logging() {

@@ -102,6 +102,24 @@ fn dev_server_starts_on_a_fresh_directory_and_answers_its_health_check() {
         data.display()
     );
     assert!(data.join("dev-tls-cert.pem").is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(data.join("faktura.db"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the database must be private to the service user"
+        );
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "the data directory must be private");
+        let token = data.join("setup-token.txt");
+        let mode = std::fs::metadata(&token).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the setup token file must be private");
+    }
 
     // Stopped: the health check fails again.
     server.0.kill().unwrap();

@@ -9,13 +9,20 @@ use crate::error::{Error, Problem, Result};
 use crate::seal::SealStatus;
 use crate::state::AppState;
 
-/// One custodian's share.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+/// One custodian's share. `Debug` is written by hand so the share never
+/// reaches a log.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UnsealRequest {
     /// The plain share file text as `faktura init` wrote it (decrypt an
     /// encrypted share file with its passphrase first; `faktura unseal` does).
     share: String,
+}
+
+impl std::fmt::Debug for UnsealRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UnsealRequest { share: [redacted] }")
+    }
 }
 
 /// Whether the instance is sealed, and the unseal progress.
@@ -42,7 +49,9 @@ pub(crate) async fn unseal(
     if !state.seal.is_sealed() {
         return Err(Error::AlreadyUnsealed);
     }
-    let share = faktura_crypto::Share::from_text(&request.share, None).map_err(Error::Share)?;
+    let text = faktura_crypto::SecretString::new(request.share);
+    let share =
+        faktura_crypto::Share::from_text(text.expose_secret(), None).map_err(Error::Share)?;
     let status = state.seal.submit(share)?;
     tracing::info!(
         seal.progress = status.progress,
