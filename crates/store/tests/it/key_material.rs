@@ -82,6 +82,18 @@ async fn key_material_appends_versions_and_never_updates() {
         );
         let msg = upd.unwrap_err().to_string();
         assert!(msg.contains("append-only"), "{}: {msg}", db.name);
+        // ... and a delete (which could revive a re-keyed share set or lose a KEK).
+        let mut refused = vec!["DELETE FROM key_material WHERE version = 2"];
+        if db.name == "postgres" {
+            refused.push("TRUNCATE key_material");
+        }
+        for sql in refused {
+            let result = db.raw_exec(sql).await;
+            assert!(result.is_err(), "{}: `{sql}` succeeded", db.name);
+            let msg = result.unwrap_err().to_string();
+            assert!(msg.contains("append-only"), "{}: {sql}: {msg}", db.name);
+        }
+        assert_eq!(s.key_material_of_kind(&kek).await.unwrap().len(), 3);
         db.store.close().await;
     }
 }
