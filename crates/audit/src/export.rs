@@ -189,6 +189,21 @@ pub fn from_hex(text: &str, what: &'static str) -> Result<Hash> {
 /// # Errors
 /// [`Error::ExportFormat`] for an unreadable line, [`Error::Broken`] for the first break.
 pub fn verify_export(reader: impl BufRead, key: &CheckpointVerifier) -> Result<Report> {
+    verify_export_with_checkpoints(reader, key, &[])
+}
+
+/// Like [`verify_export`], also holding the export to signed checkpoint notes
+/// the auditor kept apart from it (`extra`): an export cut back to an earlier
+/// checkpoint, with its later checkpoints dropped, fails against them.
+///
+/// # Errors
+/// As [`verify_export`]; a [`crate::verify::Reason::Truncated`] break when an
+/// extra checkpoint covers more entries than the export holds.
+pub fn verify_export_with_checkpoints(
+    reader: impl BufRead,
+    key: &CheckpointVerifier,
+    extra: &[String],
+) -> Result<Report> {
     let mut lines = BoundedLines { reader, line: 0 };
     let header = lines.next_record()?.ok_or(Error::ExportFormat {
         line: 1,
@@ -231,7 +246,7 @@ pub fn verify_export(reader: impl BufRead, key: &CheckpointVerifier) -> Result<R
             break;
         }
     }
-    let mut v = ChainVerifier::new(key, notes.iter().map(String::as_str))?;
+    let mut v = ChainVerifier::new(key, notes.iter().chain(extra).map(String::as_str))?;
     let mut seen_entry = false;
     while let Some(rec) = pending
         .take()

@@ -117,6 +117,9 @@ pub struct Report {
     pub checkpoints: usize,
     /// The largest checkpoint size verified (0 when there was none).
     pub vouched_size: u64,
+    /// Entries known only by their hash (the prefix of a ranged export): their
+    /// place in the tree is vouched for, their content was not read.
+    pub prefix_entries: u64,
     /// The hash of the last entry.
     pub head: Hash,
     /// The Merkle root over all entries.
@@ -140,6 +143,7 @@ pub struct ChainVerifier {
     tree: TreeBuilder,
     vouched: u64,
     checked: usize,
+    prefix: u64,
 }
 
 impl ChainVerifier {
@@ -188,6 +192,7 @@ impl ChainVerifier {
             tree: TreeBuilder::new(),
             vouched: 0,
             checked: 0,
+            prefix: 0,
         };
         v.check_checkpoint_at_current_size()
             .map_err(Error::Broken)?;
@@ -207,6 +212,7 @@ impl ChainVerifier {
     /// The first break, when a checkpoint at this size does not match.
     pub fn push_prefix_hash(&mut self, entry_hash: Hash) -> Result<(), Break> {
         self.prev_hash = entry_hash;
+        self.prefix += 1;
         self.advance(entry_hash)
     }
 
@@ -280,6 +286,7 @@ impl ChainVerifier {
             entries: self.next_seq,
             checkpoints: self.checked,
             vouched_size: self.vouched,
+            prefix_entries: self.prefix,
             head: self.prev_hash,
             root: self.tree.root(),
         })

@@ -82,6 +82,10 @@ struct VerifyArgs {
     /// A checkpoint note kept outside the database (e.g. from an earlier export); repeatable.
     #[arg(long = "checkpoint", value_name = "FILE")]
     checkpoints: Vec<PathBuf>,
+    /// With --export: accept entries after the export's last signed checkpoint
+    /// (they are chained but nobody vouched for them).
+    #[arg(long, requires = "export")]
+    allow_unvouched: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -193,10 +197,14 @@ fn read_notes(files: &[PathBuf]) -> anyhow::Result<Vec<String>> {
 fn verify(runtime: &tokio::runtime::Runtime, a: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let extra = read_notes(&a.checkpoints)?;
     let (what, result) = if let Some(dir) = &a.data_dir {
-        let key_path = a
-            .public_key
-            .clone()
-            .unwrap_or_else(|| dir.join(PUBLIC_KEY_FILE));
+        let key_path = a.public_key.clone().unwrap_or_else(|| {
+            eprintln!(
+                "warning: trusting {}, which is stored beside the data it checks: whoever can write {} can replace it. Auditors pass --public-key with their own copy.",
+                dir.join(PUBLIC_KEY_FILE).display(),
+                dir.display()
+            );
+            dir.join(PUBLIC_KEY_FILE)
+        });
         let key = read_public_key(&key_path)?;
         let result = runtime.block_on(async {
             let store = open(dir).await?;
@@ -215,14 +223,24 @@ fn verify(runtime: &tokio::runtime::Runtime, a: &VerifyArgs) -> anyhow::Result<E
             bail!("--export needs --public-key FILE (the instance's audit-checkpoint.pub)");
         };
         let key = read_public_key(key_path)?;
-        if !extra.is_empty() {
-            bail!("--checkpoint applies to --data-dir; an export carries its checkpoints");
-        }
         let f = fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-        (
-            file.display().to_string(),
-            faktura_audit::export::verify_export(BufReader::new(f), &key),
-        )
+        let result =
+            faktura_audit::export::verify_export_with_checkpoints(BufReader::new(f), &key, &extra);
+        // An export is judged strictly: entries that no signed checkpoint covers
+        // could have been edited together with a dropped checkpoint.
+        let result = match result {
+            Ok(r) if r.unvouched() > 0 && !a.allow_unvouched => {
+                eprintln!(
+                    "audit export NOT VOUCHED: {}: entries {} to {} are not covered by any signed checkpoint, so an edit to them (with the covering checkpoint dropped) would go unnoticed. Export after `faktura audit checkpoint`, pass the newest checkpoint you hold with --checkpoint, or accept this with --allow-unvouched.",
+                    file.display(),
+                    r.vouched_size,
+                    r.entries.saturating_sub(1)
+                );
+                return Ok(ExitCode::from(1));
+            }
+            other => other,
+        };
+        (file.display().to_string(), result)
     } else {
         bail!("give --data-dir DIR or --export FILE");
     };
@@ -239,6 +257,12 @@ fn report(what: &str, result: faktura_audit::Result<Report>) -> anyhow::Result<E
                 r.vouched_size.saturating_sub(1),
                 to_hex(&r.head)
             );
+            if r.prefix_entries > 0 {
+                println!(
+                    "note: entries 0 to {} were given only as hashes (a ranged export): their place in the signed tree is checked, their content was not read",
+                    r.prefix_entries - 1
+                );
+            }
             if r.unvouched() > 0 {
                 println!(
                     "note: the last {} entries are chained but not yet covered by a signed checkpoint (run `faktura audit checkpoint`)",

@@ -197,7 +197,9 @@ fn checkpoint_verify_export_and_prove_end_to_end() {
         "-o",
         ranged.to_str().unwrap(),
     ]));
-    ok(&faktura(&[
+    // The range ends before the first signed checkpoint: nothing vouches for
+    // its entries, so an auditor's verify refuses it unless told to accept that.
+    let err = broken(&faktura(&[
         "audit",
         "verify",
         "--export",
@@ -205,6 +207,69 @@ fn checkpoint_verify_export_and_prove_end_to_end() {
         "--public-key",
         p,
     ]));
+    assert!(err.contains("NOT VOUCHED"), "{err}");
+    let out = ok(&faktura(&[
+        "audit",
+        "verify",
+        "--export",
+        ranged.to_str().unwrap(),
+        "--public-key",
+        p,
+        "--allow-unvouched",
+    ]));
+    assert!(
+        out.contains("entries 0 to 9 were given only as hashes"),
+        "{out}"
+    );
+
+    // A tail cut back to the first checkpoint, with the later checkpoint dropped
+    // and the header edited, is self-consistent; the auditor's own copy of the
+    // newest checkpoint (--checkpoint) exposes it.
+    let full = fs::read_to_string(&export).unwrap();
+    let cut_at = total - 5;
+    let mut cut = Vec::new();
+    for line in full.lines() {
+        if line.starts_with("{\"type\":\"header\"") {
+            cut.push(line.replace(
+                &format!("\"end_seq\":{total}"),
+                &format!("\"end_seq\":{cut_at}"),
+            ));
+        } else if line.starts_with("{\"type\":\"checkpoint\"") {
+            if !line.contains(&format!("\\n{total}\\n")) {
+                cut.push(line.to_owned());
+            }
+        } else if let Some(rest) = line.strip_prefix("{\"type\":\"entry\",\"seq\":") {
+            let seq: u64 = rest.split(',').next().unwrap().parse().unwrap();
+            if seq < cut_at {
+                cut.push(line.to_owned());
+            }
+        }
+    }
+    let cut_file = dir.join("cut.jsonl");
+    fs::write(&cut_file, cut.join("\n") + "\n").unwrap();
+    let cut_path = cut_file.to_str().unwrap();
+    let out = ok(&faktura(&[
+        "audit",
+        "verify",
+        "--export",
+        cut_path,
+        "--public-key",
+        p,
+    ]));
+    assert!(out.contains(&format!("{cut_at} entries")), "{out}");
+    let kept = dir.join("newest-checkpoint.note");
+    fs::write(&kept, &note).unwrap();
+    let err = broken(&faktura(&[
+        "audit",
+        "verify",
+        "--export",
+        cut_path,
+        "--public-key",
+        p,
+        "--checkpoint",
+        kept.to_str().unwrap(),
+    ]));
+    assert!(err.contains("the tail was cut off"), "{err}");
 
     // An edited export is refused, naming the entry.
     let edited = dir.join("edited.jsonl");
