@@ -112,6 +112,9 @@ pub struct Overrides {
 /// Default listen address (unprivileged HTTPS port, as in deploy/faktura.service).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
 
+/// The data directory of a `--dev` instance when none is given: `./faktura-data`.
+pub const DEV_DATA_DIR: &str = "faktura-data";
+
 impl Config {
     /// Reads `file` (if any) and applies `overrides`.
     ///
@@ -125,6 +128,9 @@ impl Config {
         let data_dir = overrides
             .data_dir
             .or(parsed.data_dir)
+            // Only a development instance gets a default, so that the README's
+            // first command needs no set-up; a real instance names its directory.
+            .or_else(|| overrides.dev.then(|| PathBuf::from(DEV_DATA_DIR)))
             .ok_or_else(|| Error::Config {
                 key: "data_dir".into(),
                 reason: "no data directory: pass --data-dir DIR or set data_dir in the configuration file".into(),
@@ -200,5 +206,17 @@ mod tests {
         let config = Config::load(Some(&file), dev).unwrap();
         assert_eq!(config.data_dir, PathBuf::from("/x"));
         assert_eq!(config.listen.port(), 0);
+    }
+
+    #[test]
+    fn only_a_dev_instance_has_a_default_data_directory() {
+        let dev = Overrides {
+            dev: true,
+            ..Overrides::default()
+        };
+        let config = Config::load(None, dev).unwrap();
+        assert_eq!(config.data_dir, PathBuf::from(DEV_DATA_DIR));
+        let err = Config::load(None, Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("--data-dir"), "{err}");
     }
 }
