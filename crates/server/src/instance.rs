@@ -1,9 +1,11 @@
 //! The instance on disk: first-start initialisation and the stored key
 //! material the seal works against, over `faktura-store` and `faktura-crypto`.
 //!
-//! The layout is the one `faktura init` creates (`faktura.db` in the data
-//! directory; `share-set` and `kek` rows with purpose `root`), so an
-//! instance made by either one is served by the other.
+//! The key layout is `faktura_store::keyring`'s, the one `faktura init`
+//! creates (`faktura.db` in the data directory; share set, KEK version 1 and
+//! the sealed audit checkpoint signing key stored in one transaction, the
+//! checkpoint public key beside the data), so an instance made by either one
+//! is served, checkpointed and verified by the other.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,6 +14,7 @@ use faktura_crypto::{
     Clock as _, Keyring, OsRng, RootKey, SecretString, SecureRng as _, Share, ShareParams,
     ShareSetRecord, SystemClock, WrappedKek, split_root_key,
 };
+use faktura_store::keyring::{self, CHECKPOINT_PUBLIC_KEY_FILE, ROOT_PURPOSE};
 use faktura_store::{KeyKind, NewKeyMaterial, Store};
 use sha2::{Digest as _, Sha256};
 
@@ -22,11 +25,9 @@ pub const DATABASE_FILE: &str = "faktura.db";
 /// DEVELOPMENT ONLY: file beside the data holding the 1-of-1 share.
 pub const DEV_SHARE_FILE: &str = "dev-unseal-share.txt";
 /// Key-material kind under which the setup token's SHA-256 is stored.
-const SETUP_TOKEN_KIND: &str = "setup-token";
+pub const SETUP_TOKEN_KIND: &str = "setup-token";
 /// Prefix of the one-time owner setup token.
 pub const SETUP_TOKEN_PREFIX: &str = "fk_setup_";
-/// `purpose` column of instance-wide key material.
-const ROOT_PURPOSE: &str = "root";
 
 /// An opened instance: its database and the public key records.
 #[derive(Debug)]
@@ -85,25 +86,9 @@ pub async fn open_or_init(
         first = initialise(data_dir, target, params).await?;
     }
     let store = Store::open_sqlite(&db).await?;
-    let share_set = store
-        .key_material_of_kind(&KeyKind::new(KeyKind::SHARE_SET)?)
-        .await?
-        .into_iter()
-        .max_by_key(|r| r.version)
-        .ok_or_else(|| {
-            Error::Internal(format!(
-                "{} holds no share set; it was not initialised by faktura",
-                db.display()
-            ))
-        })
-        .and_then(|r| ShareSetRecord::from_bytes(&r.wrapped).map_err(Error::Crypto))?;
-    let keks = store
-        .key_material_of_kind(&KeyKind::new(KeyKind::KEK)?)
-        .await?
-        .iter()
-        .map(|r| WrappedKek::from_bytes(&r.wrapped))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::Crypto)?;
+    let stored = store.read_keys().await?;
+    let share_set = stored.share_set;
+    let keks = stored.keks;
     Ok((
         Instance {
             store,
@@ -121,9 +106,14 @@ async fn initialise(
 ) -> Result<FirstStart> {
     let root = RootKey::generate(&OsRng).map_err(Error::Crypto)?;
     let (shares, record) = split_root_key(&root, params, &OsRng).map_err(Error::Crypto)?;
-    let (_ring, kek) = Keyring::create(root, &OsRng).map_err(Error::Crypto)?;
+    let (ring, kek) = Keyring::create(root, &OsRng).map_err(Error::Crypto)?;
+    let now = SystemClock.now();
+    let (signing_row, signer) = keyring::new_signing_key(&ring, &OsRng, now)?;
+    drop(ring);
     create_private_dir(data_dir)?;
-    // Shares first: if storing fails, a retry starts over in an empty directory.
+    // Shares and the public key first: if storing fails, no instance exists
+    // and a retry starts over (shares are never overwritten, so the operator
+    // clears the share directory of the failed attempt).
     let share_files = match share_dir {
         Some(dir) => write_shares(dir, &shares)?,
         None => {
@@ -135,37 +125,34 @@ async fn initialise(
             Vec::new()
         }
     };
+    let pub_path = data_dir.join(CHECKPOINT_PUBLIC_KEY_FILE);
+    std::fs::write(&pub_path, format!("{}\n", signer.verifier())).map_err(|source| Error::Io {
+        what: format!(
+            "cannot write the checkpoint public key {}",
+            pub_path.display()
+        ),
+        source,
+    })?;
     let token = new_setup_token()?;
+    let token_row = NewKeyMaterial {
+        kind: KeyKind::new(SETUP_TOKEN_KIND)?,
+        version: 1,
+        company_id: None,
+        purpose: ROOT_PURPOSE.to_owned(),
+        wrapped: setup_token_hash(token.expose_secret()).to_vec(),
+        created_at: now,
+    };
     let db = data_dir.join(DATABASE_FILE);
     let store = Store::open_sqlite(&db).await?;
     restrict_to_owner(&db)?;
-    append(&store, KeyKind::SHARE_SET, 1, record.to_bytes()).await?;
-    append(&store, KeyKind::KEK, kek.version().get(), kek.to_bytes()).await?;
-    append(
-        &store,
-        SETUP_TOKEN_KIND,
-        1,
-        setup_token_hash(token.expose_secret()).to_vec(),
-    )
-    .await?;
+    store
+        .store_initial_keys(&record, &kek, vec![signing_row, token_row], now)
+        .await?;
     store.close().await;
     Ok(FirstStart {
         share_files,
         setup_token: Some(token),
     })
-}
-
-async fn append(store: &Store, kind: &str, version: u32, wrapped: Vec<u8>) -> Result<()> {
-    let new = NewKeyMaterial {
-        kind: KeyKind::new(kind)?,
-        version,
-        company_id: None,
-        purpose: ROOT_PURPOSE.to_owned(),
-        wrapped,
-        created_at: SystemClock.now(),
-    };
-    store.append_key_material(&new).await?;
-    Ok(())
 }
 
 /// Reads the development share kept beside the data.

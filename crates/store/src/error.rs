@@ -29,6 +29,9 @@ pub enum Error {
     /// An audit-crate check failed while appending or checkpointing.
     #[error(transparent)]
     Audit(#[from] faktura_audit::Error),
+    /// Key material did not open, seal or draw (wrong keys, damaged record, no randomness).
+    #[error("key material: {0}")]
+    Crypto(#[from] faktura_crypto::Error),
     /// Any other database error.
     #[error("database error: {0}")]
     Database(String),

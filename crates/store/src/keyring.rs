@@ -9,7 +9,8 @@
 //! updated. The bytes stored are the crypto crate's opaque wrapped forms; this
 //! module never sees a key in the clear.
 
-use faktura_crypto::{ShareSetRecord, WrappedDataKey, WrappedKek};
+use faktura_audit::CheckpointSigner;
+use faktura_crypto::{Keyring, SecretBytes, SecureRng, ShareSetRecord, WrappedDataKey, WrappedKek};
 use time::OffsetDateTime;
 
 use crate::{Error, KeyKind, KeyMaterial, NewKeyMaterial, Result, Store};
@@ -18,6 +19,13 @@ use crate::{Error, KeyKind, KeyMaterial, NewKeyMaterial, Result, Store};
 pub const ROOT_PURPOSE: &str = "root";
 /// `purpose` of the audit checkpoint signing key's rows.
 pub const SIGNING_PURPOSE: &str = "checkpoint";
+
+/// Name that binds the sealed signing key to its use (associated data).
+pub const SIGNING_SECRET_NAME: &str = "audit-checkpoint-signing-key";
+/// File in the data directory holding the checkpoint public key (note verifier
+/// line), written by whoever creates the signing key: `faktura init` or a
+/// server first start.
+pub const CHECKPOINT_PUBLIC_KEY_FILE: &str = "audit-checkpoint.pub";
 
 /// What the database holds about an instance's keys.
 #[derive(Debug)]
@@ -241,4 +249,107 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Draws a new audit checkpoint signing key and seals it under the ring's
+/// current KEK; returns the key-material row (version 1) to store and the
+/// signer.
+///
+/// The row holds `origin ‖ "\n" ‖ sealed seed`, so the database alone never
+/// yields the key.
+///
+/// # Errors
+/// [`Error::Crypto`] if the random source or sealing fails.
+pub fn new_signing_key(
+    ring: &Keyring,
+    rng: &dyn SecureRng,
+    created_at: OffsetDateTime,
+) -> Result<(NewKeyMaterial, CheckpointSigner)> {
+    let mut seed = [0u8; 32];
+    let mut id = [0u8; 6];
+    rng.fill(&mut seed)?;
+    rng.fill(&mut id)?;
+    let origin = format!("faktura.local/audit/{}", hex(&id));
+    let signer = CheckpointSigner::from_seed(&origin, &seed);
+    let sealed =
+        ring.seal_instance_secret(SIGNING_SECRET_NAME, &SecretBytes::new(seed.to_vec()), rng);
+    seed.fill(0);
+    let signer = signer?;
+    Ok((signing_row(1, &origin, &sealed?, created_at)?, signer))
+}
+
+/// Opens a stored signing-key record under the key hierarchy.
+///
+/// # Errors
+/// [`Error::Corrupt`] for a damaged record, [`Error::Crypto`] if it does not
+/// open under these keys.
+pub fn open_signing_key(wrapped: &[u8], ring: &Keyring) -> Result<CheckpointSigner> {
+    let (origin, sealed) = split_signing_record(wrapped)?;
+    let seed = ring.open_instance_secret(SIGNING_SECRET_NAME, sealed)?;
+    let seed: [u8; 32] = seed
+        .expose_secret()
+        .try_into()
+        .map_err(|_| Error::Corrupt("the audit signing key has the wrong length".into()))?;
+    Ok(CheckpointSigner::from_seed(origin, &seed)?)
+}
+
+/// Re-seals a stored signing key under the ring's current KEK (after a
+/// rotation), as the next version of its row; the key itself is unchanged.
+///
+/// # Errors
+/// As [`open_signing_key`], or [`Error::Invalid`] if the version counter is exhausted.
+pub fn reseal_signing_key(
+    stored: &KeyMaterial,
+    ring: &Keyring,
+    rng: &dyn SecureRng,
+    created_at: OffsetDateTime,
+) -> Result<NewKeyMaterial> {
+    let (origin, sealed) = split_signing_record(&stored.wrapped)?;
+    let seed = ring.open_instance_secret(SIGNING_SECRET_NAME, sealed)?;
+    let resealed = ring.seal_instance_secret(SIGNING_SECRET_NAME, &seed, rng)?;
+    let version = stored
+        .version
+        .checked_add(1)
+        .ok_or_else(|| Error::Invalid("audit signing key version counter exhausted".into()))?;
+    signing_row(version, origin, &resealed, created_at)
+}
+
+fn signing_row(
+    version: u32,
+    origin: &str,
+    sealed: &[u8],
+    created_at: OffsetDateTime,
+) -> Result<NewKeyMaterial> {
+    let mut wrapped = origin.as_bytes().to_vec();
+    wrapped.push(b'\n');
+    wrapped.extend_from_slice(sealed);
+    row(
+        KeyKind::AUDIT_SIGNING,
+        version,
+        None,
+        SIGNING_PURPOSE,
+        wrapped,
+        created_at,
+    )
+}
+
+fn split_signing_record(wrapped: &[u8]) -> Result<(&str, &[u8])> {
+    let damaged = || Error::Corrupt("damaged audit signing key record".into());
+    let pos = wrapped
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(damaged)?;
+    let (origin, rest) = wrapped.split_at(pos);
+    let sealed = rest.get(1..).ok_or_else(damaged)?;
+    Ok((std::str::from_utf8(origin).map_err(|_| damaged())?, sealed))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }

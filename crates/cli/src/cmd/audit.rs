@@ -16,14 +16,14 @@ use faktura_audit::merkle::{
     consistency_proof, inclusion_proof, leaf_hash, root, verify_consistency, verify_inclusion,
 };
 use faktura_audit::{Checkpoint, CheckpointSigner, CheckpointVerifier, Report};
-use faktura_crypto::{Clock as _, SecureRng as _};
+use faktura_crypto::Clock as _;
 use faktura_store::keyring::SIGNING_PURPOSE;
 use faktura_store::{KeyKind, NewKeyMaterial, Store};
 
 /// The database file inside a data directory (the same name `faktura init` uses).
 const DATABASE_FILE: &str = "faktura.db";
 /// The checkpoint verifier key inside a data directory.
-const PUBLIC_KEY_FILE: &str = "audit-checkpoint.pub";
+const PUBLIC_KEY_FILE: &str = faktura_store::keyring::CHECKPOINT_PUBLIC_KEY_FILE;
 
 /// Arguments of `faktura audit`.
 #[derive(Debug, clap::Args)]
@@ -362,9 +362,6 @@ fn open_keyring(a: &CheckpointArgs) -> anyhow::Result<faktura_crypto::Keyring> {
         .context("the stored key-encryption keys do not open under the root key")
 }
 
-/// Name that binds the sealed signing key to its use (associated data).
-const SIGNING_SECRET_NAME: &str = "audit-checkpoint-signing-key";
-
 /// Loads the signing key, creating it (and the public key file) on first use.
 ///
 /// `faktura init` creates the key; creating it here serves instances made before
@@ -394,68 +391,35 @@ fn open_signing_key(
     wrapped: &[u8],
     ring: &faktura_crypto::Keyring,
 ) -> anyhow::Result<CheckpointSigner> {
-    let (origin, sealed) = split_key_record(wrapped)?;
-    let seed = ring
-        .open_instance_secret(SIGNING_SECRET_NAME, sealed)
-        .context("the audit signing key does not open under this instance's keys")?;
-    let seed: [u8; 32] = seed
-        .expose_secret()
-        .try_into()
-        .context("the audit signing key has the wrong length")?;
-    Ok(CheckpointSigner::from_seed(origin, &seed)?)
+    faktura_store::keyring::open_signing_key(wrapped, ring)
+        .context("the audit signing key does not open under this instance's keys")
 }
 
-/// Draws a new checkpoint signing key and seals it under the current KEK;
-/// returns the key-material row (version 1) to store and the signer.
+/// Draws a new checkpoint signing key sealed under the current KEK (see
+/// [`faktura_store::keyring::new_signing_key`]).
 pub(crate) fn new_signing_key(
     ring: &faktura_crypto::Keyring,
 ) -> anyhow::Result<(NewKeyMaterial, CheckpointSigner)> {
-    let mut seed = [0u8; 32];
-    faktura_crypto::OsRng.fill(&mut seed)?;
-    let mut id = [0u8; 6];
-    faktura_crypto::OsRng.fill(&mut id)?;
-    let origin = format!("faktura.local/audit/{}", to_hex(&id));
-    let signer = CheckpointSigner::from_seed(&origin, &seed);
-    let sealed = ring.seal_instance_secret(
-        SIGNING_SECRET_NAME,
-        &faktura_crypto::SecretBytes::new(seed.to_vec()),
+    Ok(faktura_store::keyring::new_signing_key(
+        ring,
         &faktura_crypto::OsRng,
-    );
-    seed.fill(0);
-    let signer = signer?;
-    Ok((signing_row(1, &origin, &sealed?)?, signer))
+        faktura_crypto::SystemClock.now(),
+    )?)
 }
 
-/// Re-seals a stored signing key under the ring's current KEK (after a
-/// rotation), as the next version of its row; the key itself is unchanged.
+/// Re-seals a stored signing key under the ring's current KEK (see
+/// [`faktura_store::keyring::reseal_signing_key`]).
 pub(crate) fn reseal_signing_key(
     stored: &faktura_store::KeyMaterial,
     ring: &faktura_crypto::Keyring,
 ) -> anyhow::Result<NewKeyMaterial> {
-    let (origin, sealed) = split_key_record(&stored.wrapped)?;
-    let seed = ring
-        .open_instance_secret(SIGNING_SECRET_NAME, sealed)
-        .context("the audit signing key does not open under this instance's keys")?;
-    let resealed = ring.seal_instance_secret(SIGNING_SECRET_NAME, &seed, &faktura_crypto::OsRng)?;
-    let version = stored
-        .version
-        .checked_add(1)
-        .context("audit signing key version counter exhausted")?;
-    signing_row(version, origin, &resealed)
-}
-
-fn signing_row(version: u32, origin: &str, sealed: &[u8]) -> anyhow::Result<NewKeyMaterial> {
-    let mut wrapped = origin.as_bytes().to_vec();
-    wrapped.push(b'\n');
-    wrapped.extend_from_slice(sealed);
-    Ok(NewKeyMaterial {
-        kind: KeyKind::new(KeyKind::AUDIT_SIGNING)?,
-        version,
-        company_id: None,
-        purpose: SIGNING_PURPOSE.into(),
-        wrapped,
-        created_at: faktura_crypto::SystemClock.now(),
-    })
+    faktura_store::keyring::reseal_signing_key(
+        stored,
+        ring,
+        &faktura_crypto::OsRng,
+        faktura_crypto::SystemClock.now(),
+    )
+    .context("the audit signing key does not open under this instance's keys")
 }
 
 /// Writes the checkpoint public key file of an instance (`DIR/audit-checkpoint.pub`).
@@ -468,19 +432,6 @@ pub(crate) fn write_public_key(data_dir: &Path, signer: &CheckpointSigner) -> an
         pub_path.display()
     );
     Ok(())
-}
-
-fn split_key_record(wrapped: &[u8]) -> anyhow::Result<(&str, &[u8])> {
-    let pos = wrapped
-        .iter()
-        .position(|&b| b == b'\n')
-        .context("damaged audit signing key record")?;
-    let (origin, rest) = wrapped.split_at(pos);
-    let sealed = rest.get(1..).context("damaged audit signing key record")?;
-    Ok((
-        std::str::from_utf8(origin).context("damaged audit signing key record")?,
-        sealed,
-    ))
 }
 
 async fn checkpoint(data_dir: &Path, ring: &faktura_crypto::Keyring) -> anyhow::Result<ExitCode> {

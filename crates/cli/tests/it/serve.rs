@@ -140,3 +140,74 @@ fn dev_server_starts_on_a_fresh_directory_and_answers_its_health_check() {
     assert_eq!(after.status.code(), Some(1), "{after:?}");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// A server-made instance has `faktura init`'s key layout: the sealed audit
+/// signing key and its public key exist from the first start, `faktura audit
+/// checkpoint` opens it with the instance's share and `audit verify` passes.
+#[test]
+fn server_first_start_makes_an_instance_the_audit_commands_accept() {
+    let root = scratch("layout");
+    let data = root.join("data");
+    let data_dir = data.to_str().unwrap().to_owned();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_faktura"))
+            .args([
+                "serve",
+                "--dev",
+                "--data-dir",
+                &data_dir,
+                "--listen",
+                &listen,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !healthcheck(&data_dir, &listen).status.success() {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            panic!("faktura serve --dev exited early with {status}");
+        }
+        assert!(Instant::now() < deadline, "no healthy answer within 60 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    server.0.kill().unwrap();
+    let _ = server.0.wait();
+
+    // The first start wrote the checkpoint public key, before any audit command ran.
+    let pubkey = std::fs::read_to_string(data.join("audit-checkpoint.pub")).unwrap();
+    assert!(pubkey.starts_with("faktura.local/audit/"), "{pubkey}");
+
+    let faktura = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_faktura"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let share = data.join("dev-unseal-share.txt");
+    let cp = faktura(&[
+        "audit",
+        "checkpoint",
+        "--data-dir",
+        &data_dir,
+        "--share-file",
+        share.to_str().unwrap(),
+    ]);
+    assert!(cp.status.success(), "{cp:?}");
+    let note = String::from_utf8_lossy(&cp.stdout);
+    // The note is signed by the key the server made (same origin line).
+    assert_eq!(
+        note.lines().next(),
+        pubkey.split('+').next(),
+        "checkpoint signed by another key: {note} vs {pubkey}"
+    );
+    let verify = faktura(&["audit", "verify", "--data-dir", &data_dir]);
+    let said = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        verify.status.success() && said.contains("audit trail OK"),
+        "{verify:?}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
