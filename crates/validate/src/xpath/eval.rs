@@ -1445,6 +1445,9 @@ impl<'a> Ev<'a> {
             // left side is false whatever the right side holds.
             return Ok(false);
         }
+        if let Some(found) = string_list_member(op, &x, b) {
+            return Ok(found);
+        }
         if let Some(lit) = literal(b) {
             for i in &x {
                 let (p, q) = general_pair(i.atomize(), lit.clone())?;
@@ -1514,6 +1517,34 @@ impl<'a> Ev<'a> {
         segs.reverse();
         format!("/{}", segs.join("/"))
     }
+}
+
+/// `x = ('c1', 'c2', …)` (an inlined code list) when every item of `x` atomizes to a
+/// string or untyped value: then each pair compares as strings by code point and the
+/// comparison is plain membership, answered without building the list as a sequence.
+/// `None` when the fast path does not apply (other operator, other operand shapes, or a
+/// left item of another type, whose comparison may raise a type error).
+fn string_list_member(op: CmpOp, x: &[Item<'_>], b: &Expr) -> Option<bool> {
+    let Expr::Seq(codes) = b else {
+        return None;
+    };
+    if op != CmpOp::Eq || !codes.iter().all(|c| matches!(c, Expr::Str(_))) {
+        return None;
+    }
+    // In order, as the general path: an earlier match answers before a later item could
+    // raise an error; a non-string item before any match goes to the general path.
+    for i in x {
+        let (Atomic::Str(s) | Atomic::Untyped(s)) = i.atomize() else {
+            return None;
+        };
+        if codes
+            .iter()
+            .any(|c| matches!(c, Expr::Str(code) if **code == *s))
+        {
+            return Some(true);
+        }
+    }
+    Some(false)
 }
 
 /// A literal operand as an atomic value, without building a sequence.
@@ -1914,6 +1945,22 @@ mod tests {
             .map(|i| i.string_value().to_string())
             .collect::<Vec<_>>()
             .join("|"))
+    }
+
+    #[test]
+    fn comparison_with_a_list_of_strings_is_membership_in_order() {
+        assert_eq!(run("b = ('x', 'value')"), Ok("true".into()));
+        assert_eq!(run("b = ('x', 'valu')"), Ok("false".into()));
+        assert_eq!(run("a:n = ('2.20', 'z')"), Ok("true".into()), "any node");
+        assert_eq!(run("e = ('', 'z')"), Ok("true".into()), "empty element");
+        assert_eq!(run("() = ('x', 'y')"), Ok("false".into()));
+        assert_eq!(run("(b, 1) = ('value', 'x')"), Ok("true".into()));
+        assert_eq!(
+            run("(1, b) = ('value', 'x')"),
+            Err("XPTY0004"),
+            "a number before any match still cannot compare with a string"
+        );
+        assert_eq!(run("b != ('value', 'value')"), Ok("false".into()));
     }
 
     #[test]
