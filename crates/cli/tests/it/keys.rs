@@ -98,8 +98,13 @@ fn file_bytes(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     while let Some(d) = stack.pop() {
         for entry in fs::read_dir(&d).unwrap() {
             let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
             if path.is_dir() {
                 stack.push(path);
+            } else if name.starts_with("faktura.db-") {
+                // SQLite's WAL and shared-memory files come and go as connections
+                // (ours included, closing in the background) open and close.
+                continue;
             } else {
                 out.insert(path.clone(), fs::read(&path).unwrap());
             }
