@@ -36,6 +36,13 @@ pub enum Error {
     #[error("{0}")]
     Share(faktura_crypto::Error),
 
+    /// Too many requests from this source address; retry after the delay.
+    #[error("too many requests from this address; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the next request is accepted (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
+
     /// The request body is not well-formed JSON, or a parameter is malformed.
     #[error("malformed request: {0}")]
     BadRequest(String),
@@ -139,6 +146,11 @@ impl Error {
                 "Instance is already unsealed",
             ),
             Self::Share(e) => share_kind(e),
+            Self::RateLimited { .. } => kind(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+            ),
             Self::BadRequest(_) => kind(
                 StatusCode::BAD_REQUEST,
                 "malformed-request",
@@ -279,6 +291,11 @@ impl IntoResponse for Error {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Self::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
         response
     }
 }
@@ -311,6 +328,13 @@ mod tests {
             (Error::NotFound, 404, "not-found"),
             (Error::MethodNotAllowed, 405, "method-not-allowed"),
             (Error::AlreadyUnsealed, 409, "already-unsealed"),
+            (
+                Error::RateLimited {
+                    retry_after_secs: 1,
+                },
+                429,
+                "rate-limited",
+            ),
             (Error::BadRequest("x".into()), 400, "malformed-request"),
             (Error::Unprocessable("x".into()), 422, "validation-failed"),
             (Error::UnsupportedMediaType, 415, "unsupported-media-type"),

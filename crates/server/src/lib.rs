@@ -23,7 +23,11 @@
 //! # Security
 //! The root key exists only in memory, in zeroizing types, after a
 //! successful unseal. Shares and the setup token are never logged; only
-//! share counts are. 5xx answers carry only the request id; the cause is
+//! share counts are. Every unseal request (share accepted with its progress,
+//! share refused with its reason class, instance unsealed) is appended to the
+//! audit trail with its request id and source address, never the share; the
+//! unseal endpoint is rate limited per source address (429 with
+//! `Retry-After`, checked before the body is read). 5xx answers carry only the request id; the cause is
 //! logged once with that id. Every response carries HSTS and `X-Request-Id`;
 //! a `--dev` instance also carries `X-Faktura-Dev-Instance: true`.
 
@@ -36,6 +40,7 @@ pub mod error;
 mod handlers;
 pub mod healthcheck;
 pub mod instance;
+mod limit;
 mod middleware;
 pub mod notify;
 mod router;

@@ -19,6 +19,7 @@ use tokio::sync::{Semaphore, watch};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::instance::{self, FirstStart};
+use crate::limit::RateLimiter;
 use crate::notify::{SelfProbe, Systemd};
 use crate::seal::Seal;
 use crate::state::{AppState, Metrics};
@@ -30,6 +31,10 @@ const MAX_CONNECTIONS: usize = 1024;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time a client has to send the request head.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Unseal requests one source address may send at once (K shares plus retries).
+const UNSEAL_BURST: u32 = 20;
+/// Then one more unseal request per source address every this often.
+const UNSEAL_REFILL: Duration = Duration::from_secs(3);
 /// DEVELOPMENT ONLY: file the self-signed certificate is written to, for clients to trust.
 pub const DEV_CERT_FILE: &str = "dev-tls-cert.pem";
 
@@ -170,6 +175,7 @@ pub async fn start(config: Config, options: StartOptions) -> Result<Running> {
         metrics: Arc::new(Metrics::default()),
         dev: config.dev,
         security: Arc::new(config.security.clone()),
+        unseal_limit: Arc::new(RateLimiter::new(UNSEAL_BURST, UNSEAL_REFILL)),
     };
     let app = crate::router::router(state);
 
@@ -223,7 +229,11 @@ async fn accept_loop(
             },
         };
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(app.clone());
+        // Handlers read the source address (audit, rate limits) as `ConnectInfo`.
+        let service = TowerToHyperService::new(
+            app.clone()
+                .layer(axum::Extension(axum::extract::ConnectInfo(peer))),
+        );
         tokio::spawn(async move {
             let _permit = permit;
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use crate::config::SecurityTxt;
+use crate::limit::RateLimiter;
 use crate::seal::Seal;
 
 /// What every handler may read.
@@ -20,6 +21,8 @@ pub(crate) struct AppState {
     pub(crate) dev: bool,
     /// The security.txt fields.
     pub(crate) security: Arc<SecurityTxt>,
+    /// Per-address throttle of the unseal endpoint.
+    pub(crate) unseal_limit: Arc<RateLimiter>,
 }
 
 /// Counters exposed at /metrics: requests by status class, no business data.

@@ -11,6 +11,7 @@
 mod frame;
 mod seal;
 mod tls;
+mod unseal_audit;
 mod watchdog;
 
 /// Parses a problem+json answer, checking its content type.
