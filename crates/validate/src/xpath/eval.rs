@@ -102,6 +102,9 @@ pub(crate) struct DocIndex {
     /// (parent, child name, child) for every element child with an interned name, sorted:
     /// `child::name` is a binary search instead of a scan over all children.
     kids: Vec<(u32, NameId, u32)>,
+    /// Where each node's entries start in `kids` (one more entry than nodes), so that the
+    /// search for `child::name` only looks at that parent's few children.
+    kid_start: Vec<u32>,
 }
 
 impl DocIndex {
@@ -130,6 +133,14 @@ impl DocIndex {
             }
         }
         kids.sort_unstable();
+        let mut kid_start = vec![0u32; n + 1];
+        let mut at = 0usize;
+        for (p, slot) in kid_start.iter_mut().enumerate() {
+            while kids.get(at).is_some_and(|k| (k.0 as usize) < p) {
+                at += 1;
+            }
+            *slot = to_u32(at);
+        }
         // Last descendant of each node, children before parents (reverse document order).
         let mut subtree_end = vec![0u32; n];
         for node in nodes.iter().rev() {
@@ -150,6 +161,7 @@ impl DocIndex {
             by_name,
             subtree_end,
             kids,
+            kid_start,
         }
     }
 }
@@ -966,11 +978,19 @@ impl<'a> Ev<'a> {
         if id == NameId::MAX {
             return;
         }
-        let p = to_u32(node.id().get_usize());
-        let kids = &self.idx.kids;
-        let from = kids.partition_point(|k| (k.0, k.1) < (p, id));
+        let i = node.id().get_usize();
+        let start = &self.idx.kid_start;
+        let (Some(&lo), Some(&hi)) = (start.get(i), start.get(i + 1)) else {
+            return;
+        };
+        let kids = self
+            .idx
+            .kids
+            .get(lo as usize..hi as usize)
+            .unwrap_or_default();
+        let from = kids.partition_point(|k| k.1 < id);
         for k in kids.get(from..).unwrap_or_default() {
-            if k.0 != p || k.1 != id {
+            if k.1 != id {
                 break;
             }
             if let Some(d) = self.doc.get_node(NodeId::from(k.2)) {
