@@ -353,3 +353,55 @@ fn hex(bytes: &[u8]) -> String {
             s
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use faktura_crypto::{OsRng, RootKey};
+
+    use super::*;
+
+    fn new_ring() -> Keyring {
+        Keyring::create(RootKey::generate(&OsRng).unwrap(), &OsRng)
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn signing_key_opens_reseals_and_refuses_other_keys() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let ring = new_ring();
+        let (row, signer) = new_signing_key(&ring, &OsRng, now).unwrap();
+        assert_eq!(row.version, 1);
+        assert_eq!(row.purpose, SIGNING_PURPOSE);
+        let opened = open_signing_key(&row.wrapped, &ring).unwrap();
+        assert_eq!(opened.verifier().to_string(), signer.verifier().to_string());
+
+        let stored = KeyMaterial {
+            id: 1,
+            kind: row.kind.clone(),
+            version: row.version,
+            company_id: None,
+            purpose: row.purpose.clone(),
+            wrapped: row.wrapped.clone(),
+            created_at: now,
+        };
+        let resealed = reseal_signing_key(&stored, &ring, &OsRng, now).unwrap();
+        assert_eq!(resealed.version, 2);
+        assert_ne!(resealed.wrapped, row.wrapped, "fresh nonce, new bytes");
+        let reopened = open_signing_key(&resealed.wrapped, &ring).unwrap();
+        assert_eq!(
+            reopened.verifier().to_string(),
+            signer.verifier().to_string()
+        );
+
+        // Another instance's keys do not open it; a damaged record is named as such.
+        assert!(matches!(
+            open_signing_key(&row.wrapped, &new_ring()),
+            Err(Error::Crypto(_))
+        ));
+        assert!(matches!(
+            open_signing_key(b"no separator", &ring),
+            Err(Error::Corrupt(_))
+        ));
+    }
+}
