@@ -167,7 +167,23 @@ pub async fn start(config: Config, options: StartOptions) -> Result<Running> {
     }
     let seal = Arc::new(Seal::new(instance.share_set, instance.keks));
     if config.dev {
-        seal.submit(instance::read_dev_share(&config.data_dir)?)?;
+        let status = seal.submit(instance::read_dev_share(&config.data_dir)?)?;
+        // The trail records every unsealing, the automatic one of --dev included.
+        instance
+            .store
+            .append_audit(faktura_audit::EntryFields {
+                time_us: crate::handlers::sys::now_us(),
+                company: None,
+                actor: "dev-share".into(),
+                action: "unseal.complete".into(),
+                target: "instance".into(),
+                outcome: faktura_audit::Outcome::Success,
+                request_id: "start-up".into(),
+                source: "local".into(),
+                details: serde_json::to_vec(&serde_json::json!({ "threshold": status.threshold }))
+                    .unwrap_or_default(),
+            })
+            .await?;
     }
     let state = AppState {
         seal: Arc::clone(&seal),

@@ -119,7 +119,7 @@ fn submit(
 }
 
 /// Microseconds since the Unix epoch, for audit entries.
-fn now_us() -> i64 {
+pub(crate) fn now_us() -> i64 {
     use faktura_crypto::Clock as _;
     let nanos = faktura_crypto::SystemClock.now().unix_timestamp_nanos() / 1000;
     i64::try_from(nanos).unwrap_or(i64::MAX)

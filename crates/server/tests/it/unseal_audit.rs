@@ -148,3 +148,14 @@ async fn unseal_is_rate_limited_per_address_with_retry_after() {
     let r = unseal(&server, &server.share_text(0).unwrap()).await;
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dev_instance_records_its_automatic_unseal() {
+    let server = TestServer::builder().dev().start().await.unwrap();
+    let entries = unseal_entries(&server).await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let entry = &entries[0];
+    assert_eq!(entry.fields.action, "unseal.complete");
+    assert_eq!(entry.fields.actor, "dev-share");
+    assert_eq!(details(entry), json!({"threshold": 1}));
+}
