@@ -115,11 +115,23 @@ impl DocIndex {
         let mut name_of = vec![NameId::MAX; n];
         let mut by_name = vec![Vec::new(); names.len()];
         let mut kids = Vec::new();
+        // Elements mostly share a few namespaces: hash each namespace URI once per run of
+        // elements in it (roxmltree hands out the same string for the same namespace).
+        let mut last_ns: Option<(&str, Option<&crate::xpath::parse::LocalNames>)> = None;
         for node in &nodes {
             if node.is_element() {
                 let i = node.id().get_usize();
                 let t = node.tag_name();
-                if let Some(id) = names.get(t.namespace().unwrap_or(""), t.name()) {
+                let ns = t.namespace().unwrap_or("");
+                let table = match last_ns {
+                    Some((prev, table)) if std::ptr::eq(prev, ns) => table,
+                    _ => {
+                        let table = names.in_namespace(ns);
+                        last_ns = Some((ns, table));
+                        table
+                    }
+                };
+                if let Some(id) = table.and_then(|m| m.get(t.name()).copied()) {
                     if let Some(slot) = name_of.get_mut(i) {
                         *slot = id;
                     }

@@ -29,11 +29,14 @@ fn err<T>(msg: impl Into<String>) -> CResult<T> {
     Err(CompileError(msg.into()))
 }
 
+/// Local name → id within one namespace.
+pub(crate) type LocalNames = HashMap<Box<str>, NameId>;
+
 /// Interned element names of one compiled unit.
 #[derive(Debug, Default)]
 pub(crate) struct Names {
     /// Namespace URI → local name → id; two levels so that lookups borrow.
-    map: HashMap<Box<str>, HashMap<Box<str>, NameId>>,
+    map: HashMap<Box<str>, LocalNames>,
     count: usize,
 }
 
@@ -55,6 +58,12 @@ impl Names {
     /// Looks a name up without interning or allocating.
     pub(crate) fn get(&self, ns: &str, local: &str) -> Option<NameId> {
         self.map.get(ns)?.get(local).copied()
+    }
+
+    /// The local-name table of one namespace, for callers that look up many names of
+    /// the same namespace in a row (the per-document index).
+    pub(crate) fn in_namespace(&self, ns: &str) -> Option<&LocalNames> {
+        self.map.get(ns)
     }
 
     /// Number of interned names.
