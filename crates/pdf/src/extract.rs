@@ -202,30 +202,29 @@ pub fn check(pdf: &[u8]) -> Result<(Extracted, Vec<Finding>)> {
             ),
         );
     }
-    if let Some(want) = &x.document_file_name {
-        if *want != ex.invoice.name {
-            add(
-                FindingKind::AttachmentName,
-                format!(
-                    "fx:DocumentFileName is `{want}` but the invoice is embedded as `{}`",
-                    ex.invoice.name
-                ),
-            );
-        }
+    if let Some(want) = &x.document_file_name
+        && *want != ex.invoice.name
+    {
+        add(
+            FindingKind::AttachmentName,
+            format!(
+                "fx:DocumentFileName is `{want}` but the invoice is embedded as `{}`",
+                ex.invoice.name
+            ),
+        );
     }
-    if let Some(p) = ex.profile {
-        if ex.invoice.name != p.file_name()
-            && !ex.invoice.name.to_ascii_lowercase().starts_with("zugferd")
-        {
-            add(
-                FindingKind::AttachmentName,
-                format!(
-                    "a {p} invoice must be embedded as `{}`, not `{}`",
-                    p.file_name(),
-                    ex.invoice.name
-                ),
-            );
-        }
+    if let Some(p) = ex.profile
+        && ex.invoice.name != p.file_name()
+        && !ex.invoice.name.to_ascii_lowercase().starts_with("zugferd")
+    {
+        add(
+            FindingKind::AttachmentName,
+            format!(
+                "a {p} invoice must be embedded as `{}`, not `{}`",
+                p.file_name(),
+                ex.invoice.name
+            ),
+        );
     }
     if !ex.invoice.in_af {
         add(
@@ -254,15 +253,15 @@ pub fn check(pdf: &[u8]) -> Result<(Extracted, Vec<Finding>)> {
             ),
         );
     }
-    if let Some(enc) = declared_encoding(&ex.invoice.data) {
-        if !enc.eq_ignore_ascii_case("UTF-8") {
-            add(
-                FindingKind::XmlUnreadable,
-                format!(
-                    "the embedded XML declares encoding=\"{enc}\"; Factur-X requires UTF-8, so declare encoding=\"UTF-8\""
-                ),
-            );
-        }
+    if let Some(enc) = declared_encoding(&ex.invoice.data)
+        && !enc.eq_ignore_ascii_case("UTF-8")
+    {
+        add(
+            FindingKind::XmlUnreadable,
+            format!(
+                "the embedded XML declares encoding=\"{enc}\"; Factur-X requires UTF-8, so declare encoding=\"UTF-8\""
+            ),
+        );
     }
     match parse_xml(&ex.invoice.data) {
         Err(e) => add(
@@ -423,17 +422,17 @@ fn attachments(doc: &Document, catalog: &Dictionary) -> Result<Vec<Attachment>> 
             }
         }
     }
-    if let Some(names) = get(doc, catalog, b"Names").and_then(|o| dict(doc, o)) {
-        if let Some(tree) = get(doc, names, b"EmbeddedFiles").and_then(|o| dict(doc, o)) {
-            walk_name_tree(doc, tree, 0, &mut specs)?;
-        }
+    if let Some(names) = get(doc, catalog, b"Names").and_then(|o| dict(doc, o))
+        && let Some(tree) = get(doc, names, b"EmbeddedFiles").and_then(|o| dict(doc, o))
+    {
+        walk_name_tree(doc, tree, 0, &mut specs)?;
     }
     // Files only reachable through /AF count too.
     for id in &af_ids {
-        if specs.iter().all(|(sid, _)| *sid != Some(*id)) {
-            if let Ok(Object::Dictionary(d)) = doc.get_object(*id) {
-                specs.push((Some(*id), d));
-            }
+        if specs.iter().all(|(sid, _)| *sid != Some(*id))
+            && let Ok(Object::Dictionary(d)) = doc.get_object(*id)
+        {
+            specs.push((Some(*id), d));
         }
     }
     let mut out = Vec::new();
@@ -541,10 +540,10 @@ pub(crate) fn xmp_facts(bytes: &[u8]) -> XmpFacts {
     };
     for node in doc.descendants().filter(|n| n.is_element()) {
         // Skip the extension schema descriptions (they name properties, not values).
-        if let (Some(ns), Some(text)) = (node.tag_name().namespace(), node.text()) {
-            if node.children().all(|c| c.is_text()) {
-                set(ns, node.tag_name().name(), text);
-            }
+        if let (Some(ns), Some(text)) = (node.tag_name().namespace(), node.text())
+            && node.children().all(|c| c.is_text())
+        {
+            set(ns, node.tag_name().name(), text);
         }
         for attr in node.attributes() {
             if let Some(ns) = attr.namespace() {

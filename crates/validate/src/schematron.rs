@@ -315,10 +315,10 @@ impl RuleSet {
 fn string_literal(select: &str) -> Option<&str> {
     let t = select.trim();
     for q in ['\'', '"'] {
-        if let Some(inner) = t.strip_prefix(q).and_then(|s| s.strip_suffix(q)) {
-            if !inner.contains(q) {
-                return Some(inner);
-            }
+        if let Some(inner) = t.strip_prefix(q).and_then(|s| s.strip_suffix(q))
+            && !inner.contains(q)
+        {
+            return Some(inner);
         }
     }
     None

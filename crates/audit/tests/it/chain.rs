@@ -14,11 +14,11 @@ const ORIGIN: &str = "test.faktura/audit";
 fn fields(i: u64) -> EntryFields {
     EntryFields {
         time_us: 1_700_000_000_000_000 + i as i64,
-        company: (i % 3 != 0).then(|| format!("company-{}", i % 3)),
+        company: (!i.is_multiple_of(3)).then(|| format!("company-{}", i % 3)),
         actor: format!("user-{}", i % 5),
         action: "invoice.issue".into(),
         target: format!("inv-{i}"),
-        outcome: if i % 7 == 0 {
+        outcome: if i.is_multiple_of(7) {
             Outcome::Denied
         } else {
             Outcome::Success

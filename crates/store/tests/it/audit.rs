@@ -17,7 +17,7 @@ fn signer() -> CheckpointSigner {
 fn fields(i: u64) -> EntryFields {
     EntryFields {
         time_us: 1_700_000_000_000_000 + i as i64,
-        company: (i % 2 == 0).then(|| "company-a".to_owned()),
+        company: i.is_multiple_of(2).then(|| "company-a".to_owned()),
         actor: format!("user-{}", i % 4),
         action: "invoice.update".into(),
         target: format!("inv-{i}"),

@@ -700,10 +700,10 @@ impl<'a> Ev<'a> {
             v = self.filter(v, p)?;
         }
         for it in v {
-            if let Item::Node(c) = it {
-                if self.exists_from(c, rest)? {
-                    return Ok(true);
-                }
+            if let Item::Node(c) = it
+                && self.exists_from(c, rest)?
+            {
+                return Ok(true);
             }
         }
         Ok(false)
@@ -793,10 +793,8 @@ impl<'a> Ev<'a> {
                     Err(e) => return Err(e),
                 },
             };
-            if keep {
-                if let Some(item) = focus.item {
-                    out.push(item);
-                }
+            if keep && let Some(item) = focus.item {
+                out.push(item);
             }
         }
         Ok(out)
