@@ -208,6 +208,26 @@ mod tests {
         assert_eq!(config.listen.port(), 0);
     }
 
+    /// SECURITY.md, the example configuration and the built-in default must
+    /// name the same disclosure contact, since security.txt is generated from
+    /// the configuration (issue 7: one source, no drift).
+    #[test]
+    fn security_contact_agrees_with_security_md_and_the_example_config() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let policy = std::fs::read_to_string(root.join("SECURITY.md")).unwrap();
+        let example =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/faktura.example.toml");
+        let example = Config::load(Some(&example), Overrides::default()).unwrap();
+        for contact in default_contact().iter().chain(&example.security.contact) {
+            let address = contact.strip_prefix("mailto:").unwrap();
+            assert!(
+                policy.contains(&format!("`{address}`")),
+                "SECURITY.md does not name the security.txt contact {address}"
+            );
+        }
+        assert_eq!(example.security.contact, default_contact());
+    }
+
     #[test]
     fn only_a_dev_instance_has_a_default_data_directory() {
         let dev = Overrides {
