@@ -60,6 +60,7 @@ fn dev_server_starts_on_a_fresh_directory_and_answers_its_health_check() {
     let before = healthcheck(&data_dir, &listen);
     assert_eq!(before.status.code(), Some(1), "{before:?}");
 
+    let log = root.join("serve.log");
     let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_faktura"))
             .args([
@@ -70,8 +71,11 @@ fn dev_server_starts_on_a_fresh_directory_and_answers_its_health_check() {
                 "--listen",
                 &listen,
             ])
+            // The most verbose logging, into a file (a pipe could fill and
+            // stall the server): secrets must stay out of it even so.
+            .env("FAKTURA_LOG", "trace")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
             .spawn()
             .unwrap(),
     );
@@ -124,18 +128,27 @@ fn dev_server_starts_on_a_fresh_directory_and_answers_its_health_check() {
     // Stopped: the health check fails again.
     server.0.kill().unwrap();
     let _ = server.0.wait();
-    let stderr = {
-        use std::io::Read as _;
-        let mut s = String::new();
-        if let Some(mut e) = server.0.stderr.take() {
-            let _ = e.read_to_string(&mut s);
-        }
-        s
-    };
+    let stderr = std::fs::read_to_string(&log).unwrap();
     assert!(
         stderr.contains("DEVELOPMENT"),
         "the dev warning is missing: {stderr}"
     );
+    assert!(stderr.contains("DEBUG"), "verbose logging was not on");
+    // Neither the setup token nor the development share (its `data:` line is
+    // a share of the root key) may reach the log, even at trace level.
+    let token = std::fs::read_to_string(data.join("setup-token.txt")).unwrap();
+    assert!(token.trim().len() >= 20, "{token}");
+    assert!(
+        !stderr.contains(token.trim()),
+        "the setup token was printed (stderr ends up in the journal)"
+    );
+    let share = std::fs::read_to_string(data.join("dev-unseal-share.txt")).unwrap();
+    let secret = share
+        .lines()
+        .find_map(|l| l.strip_prefix("data: "))
+        .unwrap();
+    assert!(secret.len() >= 40, "{share}");
+    assert!(!stderr.contains(secret), "the share reached the log");
     let after = healthcheck(&data_dir, &listen);
     assert_eq!(after.status.code(), Some(1), "{after:?}");
     let _ = std::fs::remove_dir_all(&root);
