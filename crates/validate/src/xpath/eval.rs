@@ -292,6 +292,27 @@ impl<'a> Ev<'a> {
             },
             Expr::Call(Fun::True, _) => Ok(true),
             Expr::Call(Fun::False, _) => Ok(false),
+            // normalize-space(x) is a non-empty string exactly when x has a non-space
+            // character: no need to build the normalized string.
+            Expr::Call(Fun::NormalizeSpace, args) => {
+                let s = self.str_arg_or_context(args, f)?;
+                Ok(s.chars().any(|c| !is_xml_space(c)))
+            }
+            Expr::Call(Fun::EndsWith, args) => match args.as_slice() {
+                // `name()` is `prefix:local`; a suffix without `:` can only end the local part.
+                [Expr::Call(Fun::Name, none), Expr::Str(suffix)]
+                    if none.is_empty() && !suffix.contains(':') =>
+                {
+                    let n = context_node(f)?;
+                    Ok(n.expanded_name()
+                        .map_or("", |(_, l)| l)
+                        .ends_with(&**suffix))
+                }
+                _ => {
+                    let v = self.call(Fun::EndsWith, args, f)?;
+                    ebv(&v)
+                }
+            },
             Expr::GenCmp(op, a, b) => self.general_compare(*op, a, b, f),
             Expr::Bool(a) => self.ebv(a, f),
             Expr::Path(start, steps) if steps.iter().all(|s| matches!(s, Step::Axis(..))) => {
@@ -682,6 +703,52 @@ impl<'a> Ev<'a> {
                 "internal: filter step in an existence check",
             ));
         };
+        if preds.is_empty() && !n.is_attribute() {
+            // The common shapes walk the tree directly, without collecting the step.
+            match (axis, test) {
+                (Axis::Child, NodeTest::Name(id, ..)) => {
+                    let range = self.kid_range(n.node, *id);
+                    if rest.is_empty() {
+                        return Ok(!range.is_empty());
+                    }
+                    for j in range {
+                        let Some(c) = self.kid(j) else { continue };
+                        if self.exists_from(c, rest)? {
+                            return Ok(true);
+                        }
+                    }
+                    return Ok(false);
+                }
+                (Axis::Child, _) => {
+                    for c in n.node.children() {
+                        let c = XNode::of(c);
+                        if self.test(c, *axis, test)
+                            && (rest.is_empty() || self.exists_from(c, rest)?)
+                        {
+                            return Ok(true);
+                        }
+                    }
+                    return Ok(false);
+                }
+                (Axis::Attribute, NodeTest::Name(..)) if rest.is_empty() => {
+                    if !n.node.is_element() {
+                        return Ok(false);
+                    }
+                    let count = n.node.attributes().len();
+                    return Ok((0..count).any(|k| {
+                        self.test(
+                            XNode {
+                                node: n.node,
+                                attr: to_u32(k + 1),
+                            },
+                            *axis,
+                            test,
+                        )
+                    }));
+                }
+                _ => {}
+            }
+        }
         let mut buf = Vec::new();
         self.axis(n, *axis, test, &mut buf);
         if preds.is_empty() {
@@ -985,28 +1052,43 @@ impl<'a> Ev<'a> {
     }
 
     fn indexed_children(&self, node: Node<'a, 'a>, id: NameId, out: &mut Vec<XNode<'a>>) {
+        out.extend(self.indexed_child_nodes(node, id));
+    }
+
+    /// The element children of `node` named `id`, in document order, from the index.
+    fn indexed_child_nodes(
+        &self,
+        node: Node<'a, 'a>,
+        id: NameId,
+    ) -> impl Iterator<Item = XNode<'a>> + use<'a, '_> {
+        self.kid_range(node, id).filter_map(|j| self.kid(j))
+    }
+
+    /// Where the entries of `node`'s children named `id` are in the child index.
+    fn kid_range(&self, node: Node<'a, 'a>, id: NameId) -> std::ops::Range<usize> {
         if id == NameId::MAX {
-            return;
+            return 0..0;
         }
         let i = node.id().get_usize();
         let start = &self.idx.kid_start;
         let (Some(&lo), Some(&hi)) = (start.get(i), start.get(i + 1)) else {
-            return;
+            return 0..0;
         };
-        let kids = self
-            .idx
-            .kids
-            .get(lo as usize..hi as usize)
-            .unwrap_or_default();
-        let from = kids.partition_point(|k| k.1 < id);
-        for k in kids.get(from..).unwrap_or_default() {
-            if k.1 != id {
-                break;
-            }
-            if let Some(d) = self.doc.get_node(NodeId::from(k.2)) {
-                out.push(XNode::of(d));
-            }
-        }
+        let (lo, hi) = (lo as usize, hi as usize);
+        let all = self.idx.kids.get(lo..hi).unwrap_or_default();
+        let from = all.partition_point(|k| k.1 < id);
+        let to = from
+            + all
+                .get(from..)
+                .unwrap_or_default()
+                .partition_point(|k| k.1 == id);
+        lo + from..lo + to
+    }
+
+    /// The element of entry `j` of the child index.
+    fn kid(&self, j: usize) -> Option<XNode<'a>> {
+        let k = self.idx.kids.get(j)?;
+        self.doc.get_node(NodeId::from(k.2)).map(XNode::of)
     }
 
     fn indexed_descendants(&self, node: Node<'a, 'a>, id: NameId, out: &mut Vec<XNode<'a>>) {
@@ -1469,6 +1551,22 @@ impl<'a> Ev<'a> {
 
     /// General comparison with XPath 2.0 typing, existential over both operands.
     fn general_compare(&mut self, op: CmpOp, a: &'a Expr, b: &'a Expr, f: &Focus<'a>) -> R<bool> {
+        if matches!(op, CmpOp::Eq | CmpOp::Ne) {
+            match (a, b) {
+                // normalize-space(x) = '' / != '': whether x is blank, without building it.
+                (Expr::Call(Fun::NormalizeSpace, args), Expr::Str(lit)) if lit.is_empty() => {
+                    let s = self.str_arg_or_context(args, f)?;
+                    let blank = s.chars().all(is_xml_space);
+                    return Ok(blank == (op == CmpOp::Eq));
+                }
+                // name() = 'p:local': compared in parts, without formatting the QName.
+                (Expr::Call(Fun::Name, none), Expr::Str(lit)) if none.is_empty() => {
+                    let n = context_node(f)?;
+                    return Ok(n.qname_is(lit) == (op == CmpOp::Eq));
+                }
+                _ => {}
+            }
+        }
         let x = self.eval(a, f)?;
         if x.is_empty() {
             // Saxon still evaluates the right operand for its errors only when needed; an empty

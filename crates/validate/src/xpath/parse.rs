@@ -1104,9 +1104,12 @@ fn rewrite_descendant(e: Expr) -> Expr {
 /// position or size, so that filtering does not depend on the sibling grouping.
 pub(crate) fn is_boolean_predicate(e: &Expr) -> bool {
     let shape_ok = match e {
-        Expr::Or(..) | Expr::And(..) | Expr::GenCmp(..) | Expr::ValCmp(..) | Expr::Castable(..) => {
-            true
-        }
+        Expr::Or(..)
+        | Expr::And(..)
+        | Expr::GenCmp(..)
+        | Expr::ValCmp(..)
+        | Expr::Castable(..)
+        | Expr::Quant(..) => true,
         Expr::Path(_, steps) => matches!(steps.last(), Some(Step::Axis(..))),
         Expr::Call(f, _) => matches!(
             f,

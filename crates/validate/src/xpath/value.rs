@@ -516,6 +516,23 @@ impl<'a> XNode<'a> {
         None
     }
 
+    /// Whether [`Self::qname`] equals `s`, without building the QName.
+    pub(crate) fn qname_is(&self, s: &str) -> bool {
+        let Some((ns, local)) = self.expanded_name() else {
+            return s.is_empty();
+        };
+        if ns.is_empty() {
+            return s == local;
+        }
+        match self.node.lookup_prefix(ns) {
+            Some(p) if !p.is_empty() => s
+                .strip_prefix(p)
+                .and_then(|r| r.strip_prefix(':'))
+                .is_some_and(|r| r == local),
+            _ => s == local,
+        }
+    }
+
     /// The lexical QName, with the prefix in scope for the namespace (as `name()` gives).
     pub(crate) fn qname(&self) -> String {
         let Some((ns, local)) = self.expanded_name() else {
