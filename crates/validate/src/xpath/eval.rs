@@ -470,6 +470,9 @@ impl<'a> Ev<'a> {
                 Ok(out)
             }
             Expr::Quant(every, slot, seq, body) => {
+                if !*every && let Some(found) = self.some_in_global_strings(*slot, seq, body, f)? {
+                    return Ok(vec![Item::Atom(Atomic::Bool(found))]);
+                }
                 let items = self.eval(seq, f)?;
                 for it in items {
                     self.bind_local(*slot, vec![it]);
@@ -647,9 +650,160 @@ impl<'a> Ev<'a> {
         Ok(())
     }
 
+    /// `some $x in $global satisfies path = $x`, where the global holds only strings and
+    /// `path` (axis steps from the context, no predicates) only nodes: then no comparison
+    /// can fail and the answer is string membership, found without binding `$x` to each
+    /// code in turn. `None` when the shape or the values do not allow it.
+    fn some_in_global_strings(
+        &mut self,
+        slot: usize,
+        seq: &'a Expr,
+        body: &'a Expr,
+        f: &Focus<'a>,
+    ) -> R<Option<bool>> {
+        let (Expr::Var(VarRef::Global(g)), Expr::GenCmp(CmpOp::Eq, lhs, rhs)) = (seq, body) else {
+            return Ok(None);
+        };
+        let (Expr::Path(start, steps), Expr::Var(VarRef::Local(l))) = (&**lhs, &**rhs) else {
+            return Ok(None);
+        };
+        if *l != slot
+            || !matches!(**start, Expr::ContextItem)
+            || !steps
+                .iter()
+                .all(|s| matches!(s, Step::Axis(_, _, p) if p.is_empty()))
+        {
+            return Ok(None);
+        }
+        self.global(*g)?;
+        let Some(Slot::Done(Ok(codes))) = self.globals.get(*g) else {
+            return Ok(None);
+        };
+        if codes.is_empty() {
+            return Ok(Some(false));
+        }
+        if !codes
+            .iter()
+            .all(|c| matches!(c, Item::Atom(Atomic::Str(_))))
+        {
+            return Ok(None);
+        }
+        let values = self.path(start, steps, f)?;
+        let Some(Slot::Done(Ok(codes))) = self.globals.get(*g) else {
+            return Ok(None);
+        };
+        for v in &values {
+            let Item::Node(n) = v else {
+                return Ok(None);
+            };
+            let s = n.string_value();
+            if codes
+                .iter()
+                .any(|c| matches!(c, Item::Atom(Atomic::Str(code)) if **code == *s))
+            {
+                return Ok(Some(true));
+            }
+        }
+        Ok(Some(false))
+    }
+
+    /// At `steps[i]`, `descendant-or-self::node()/child::test[preds]` where every predicate
+    /// is independent of the position (boolean by its form, or a global variable whose value
+    /// is not a number): the same nodes as `descendant::test[preds]`, found from the name
+    /// index instead of a child step from every node of the document.
+    fn descendant_shortcut(&mut self, steps: &'a [Step], i: usize) -> Option<&'a Step> {
+        let (Some(Step::Axis(Axis::DescendantOrSelf, NodeTest::Node, p0)), Some(next)) =
+            (steps.get(i), steps.get(i + 1))
+        else {
+            return None;
+        };
+        let Step::Axis(Axis::Child, test, preds) = next else {
+            return None;
+        };
+        if !p0.is_empty() || matches!(test, NodeTest::AttributeKind) || preds.is_empty() {
+            return None;
+        }
+        for p in preds {
+            match p {
+                Expr::Bool(_) => {}
+                Expr::Var(VarRef::Global(g)) => match self.global(*g) {
+                    Ok(v) if !matches!(v.as_slice(), [Item::Atom(a)] if a.is_numeric()) => {}
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        }
+        Some(next)
+    }
+
+    /// The nodes of `axis::test[preds]` from each of `nodes`, when every predicate is
+    /// boolean by its form: each candidate is tested in turn, without building sequences.
+    /// The same predicate evaluations happen as filtering predicate by predicate would do.
+    fn bool_filtered_step(
+        &mut self,
+        nodes: &[XNode<'a>],
+        axis: Axis,
+        test: &'a NodeTest,
+        preds: &'a [Expr],
+    ) -> R<Seq<'a>> {
+        let mut out: Vec<XNode<'a>> = Vec::new();
+        let mut buf: Vec<XNode<'a>> = Vec::new();
+        for n in nodes {
+            buf.clear();
+            self.axis(*n, axis, test, &mut buf);
+            let size = buf.len();
+            for (k, x) in buf.iter().enumerate() {
+                let focus = Focus {
+                    item: Some(Item::Node(*x)),
+                    pos: k + 1,
+                    size,
+                };
+                let mut keep = true;
+                for p in preds {
+                    let Expr::Bool(inner) = p else {
+                        return Err(XpError::new(
+                            "XPST0003",
+                            "internal: not a boolean predicate",
+                        ));
+                    };
+                    keep = match self.ebv(inner, &focus) {
+                        Ok(b) => b,
+                        Err(_) if self.pattern_mode => false,
+                        Err(e) => return Err(e),
+                    };
+                    if !keep {
+                        break;
+                    }
+                }
+                if keep {
+                    out.push(*x);
+                }
+            }
+        }
+        if nodes.len() > 1 || axis.is_reverse() {
+            out.sort();
+            out.dedup();
+        }
+        Ok(out.into_iter().map(Item::Node).collect())
+    }
+
     fn path(&mut self, start: &'a Expr, steps: &'a [Step], f: &Focus<'a>) -> R<Seq<'a>> {
         let mut cur = self.eval(start, f)?;
-        for step in steps {
+        let mut i = 0;
+        while let Some(step) = steps.get(i) {
+            i += 1;
+            let step = match self.descendant_shortcut(steps, i - 1) {
+                Some(next) => {
+                    i += 1;
+                    let Step::Axis(_, test, preds) = next else {
+                        continue;
+                    };
+                    let nodes = self.nodes_of(&cur)?;
+                    cur = self.descendant_step(&nodes, test, preds)?;
+                    continue;
+                }
+                None => step,
+            };
             let mut nodes = Vec::with_capacity(cur.len());
             for it in &cur {
                 match it {
@@ -776,8 +930,56 @@ impl<'a> Ev<'a> {
         Ok(false)
     }
 
+    fn nodes_of(&self, v: &Seq<'a>) -> R<Vec<XNode<'a>>> {
+        v.iter()
+            .map(|it| match it {
+                Item::Node(n) => Ok(*n),
+                Item::Atom(_) => Err(XpError::new(
+                    "XPTY0019",
+                    "a path step applied to an atomic value",
+                )),
+            })
+            .collect()
+    }
+
+    /// `descendant::test[preds]` from each of `nodes` (see [`Self::descendant_shortcut`]).
+    fn descendant_step(
+        &mut self,
+        nodes: &[XNode<'a>],
+        test: &'a NodeTest,
+        preds: &'a [Expr],
+    ) -> R<Seq<'a>> {
+        if preds.iter().all(|p| matches!(p, Expr::Bool(_))) {
+            return self.bool_filtered_step(nodes, Axis::Descendant, test, preds);
+        }
+        let mut out: Vec<XNode<'a>> = Vec::new();
+        let mut buf: Vec<XNode<'a>> = Vec::new();
+        for n in nodes {
+            buf.clear();
+            self.axis(*n, Axis::Descendant, test, &mut buf);
+            let mut v: Seq<'a> = buf.iter().map(|x| Item::Node(*x)).collect();
+            for p in preds {
+                v = self.filter(v, p)?;
+            }
+            out.extend(v.into_iter().filter_map(|i| match i {
+                Item::Node(n) => Some(n),
+                Item::Atom(_) => None,
+            }));
+        }
+        if nodes.len() > 1 {
+            out.sort();
+            out.dedup();
+        }
+        Ok(out.into_iter().map(Item::Node).collect())
+    }
+
     fn step(&mut self, nodes: &[XNode<'a>], step: &'a Step) -> R<Seq<'a>> {
         match step {
+            Step::Axis(axis, test, preds)
+                if !preds.is_empty() && preds.iter().all(|p| matches!(p, Expr::Bool(_))) =>
+            {
+                self.bool_filtered_step(nodes, *axis, test, preds)
+            }
             Step::Axis(axis, test, preds) => {
                 let mut out: Vec<XNode<'a>> = Vec::new();
                 let mut buf: Vec<XNode<'a>> = Vec::new();
