@@ -33,6 +33,93 @@ pub struct Config {
     pub dev: bool,
     /// The `/.well-known/security.txt` content.
     pub security: SecurityTxt,
+    /// Sessions, sign-in throttling, rate limits, proxies, tiers.
+    pub auth: AuthConfig,
+    /// The database: the embedded SQLite file by default, or PostgreSQL.
+    pub database: DatabaseConfig,
+}
+
+/// `[auth]`: sessions, brute-force protection and rate limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// A session ends after this many seconds without a request.
+    pub session_idle_secs: u64,
+    /// A session ends this many seconds after sign-in.
+    pub session_absolute_secs: u64,
+    /// Consecutive failed sign-ins before the account is locked.
+    pub lockout_threshold: u32,
+    /// Length of the first lock in milliseconds; each further failure doubles it.
+    pub lockout_base_ms: u64,
+    /// The longest lock in seconds.
+    pub lockout_max_secs: u64,
+    /// Sign-in attempts one source address may make at once…
+    pub login_burst: u32,
+    /// …and then one more every this many milliseconds.
+    pub login_refill_ms: u64,
+    /// Requests one API key may make at once…
+    pub api_key_burst: u32,
+    /// …and then one more every this many milliseconds.
+    pub api_key_refill_ms: u64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (none by default).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Tier of newly created companies: `free`, `business` or `enterprise`.
+    pub default_tier: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_idle_secs: 30 * 60,
+            session_absolute_secs: 12 * 60 * 60,
+            lockout_threshold: 5,
+            lockout_base_ms: 30_000,
+            lockout_max_secs: 15 * 60,
+            login_burst: 10,
+            login_refill_ms: 6_000,
+            api_key_burst: 100,
+            api_key_refill_ms: 100,
+            trusted_proxies: Vec::new(),
+            default_tier: "free".to_owned(),
+        }
+    }
+}
+
+/// `[database]`: where the data lives.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// A PostgreSQL URL without a password (`postgres://faktura@db.example/faktura`);
+    /// unset means the embedded SQLite file in the data directory.
+    pub postgres_url: Option<String>,
+    /// A file holding the PostgreSQL password (e.g. from systemd's `LoadCredential`).
+    pub password_file: Option<PathBuf>,
+}
+
+impl DatabaseConfig {
+    /// Refuses a URL that carries a password: secrets never sit in configuration.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming `database.postgres_url`.
+    fn check(&self) -> Result<()> {
+        if let Some(url) = &self.postgres_url {
+            let userinfo = url
+                .split_once("://")
+                .map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or_default())
+                .and_then(|authority| authority.rsplit_once('@'))
+                .map(|(userinfo, _)| userinfo);
+            let query_password = url
+                .split_once('?')
+                .is_some_and(|(_, q)| q.split('&').any(|p| p.starts_with("password=")));
+            if userinfo.is_some_and(|u| u.contains(':')) || query_password {
+                return Err(Error::Config {
+                    key: "database.postgres_url".into(),
+                    reason: "the URL carries a password; configuration never holds secrets: remove it and set database.password_file to a file that holds it".into(),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// PEM files for the server's certificate chain and private key.
@@ -94,6 +181,8 @@ struct FileConfig {
     threshold: Option<u8>,
     tls: Option<TlsFiles>,
     security: Option<SecurityTxt>,
+    auth: Option<AuthConfig>,
+    database: Option<DatabaseConfig>,
 }
 
 /// Command-line values that override the file.
@@ -143,6 +232,8 @@ impl Config {
             key: "listen".into(),
             reason: format!("`{listen_text}` is not an address like 127.0.0.1:8443 or [::]:8443"),
         })?;
+        let database = parsed.database.unwrap_or_default();
+        database.check()?;
         let dev = overrides.dev;
         if !dev && parsed.tls.is_none() {
             return Err(Error::Config {
@@ -159,6 +250,8 @@ impl Config {
             tls: parsed.tls,
             dev,
             security: parsed.security.unwrap_or_default(),
+            auth: parsed.auth.unwrap_or_default(),
+            database,
         })
     }
 }
@@ -226,6 +319,32 @@ mod tests {
             );
         }
         assert_eq!(example.security.contact, default_contact());
+    }
+
+    #[test]
+    fn a_database_url_with_a_password_is_refused_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.toml");
+        let dev = || Overrides {
+            dev: true,
+            ..Overrides::default()
+        };
+        for url in [
+            "postgres://faktura:hunter2@db.example/faktura",
+            "postgres://db.example/faktura?user=faktura&password=hunter2",
+        ] {
+            std::fs::write(&file, format!("[database]\npostgres_url = \"{url}\"\n")).unwrap();
+            let err = Config::load(Some(&file), dev()).unwrap_err().to_string();
+            assert!(err.contains("database.postgres_url"), "{err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+        std::fs::write(
+            &file,
+            "[database]\npostgres_url = \"postgres://faktura@db.example/faktura\"\npassword_file = \"/run/credentials/faktura/pg\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), dev()).unwrap();
+        assert!(config.database.postgres_url.is_some());
     }
 
     #[test]

@@ -43,6 +43,67 @@ pub enum Error {
         retry_after_secs: u64,
     },
 
+    /// No credentials, or credentials that do not (or no longer) authenticate.
+    #[error(
+        "authentication required: sign in with POST /api/v1/sessions, or send an API key as `Authorization: Bearer fk_live_…`"
+    )]
+    Unauthenticated,
+
+    /// A sign-in failed. The same answer for an unknown address, a wrong
+    /// password and a locked account, so nothing can be learnt from it.
+    #[error(
+        "the e-mail address or password is wrong, or the account is locked for a while after repeated failures; check them and try again later"
+    )]
+    BadCredentials,
+
+    /// The password was right but the login has a second factor.
+    #[error(
+        "this login has a second factor: send the current `totp_code` from the authenticator app"
+    )]
+    TotpRequired,
+
+    /// Authenticated, but the role or API key lacks a permission.
+    #[error(
+        "your role in this company lacks the permission `{permission}`; ask an owner or admin to grant it"
+    )]
+    Forbidden {
+        /// The missing permission's wire name.
+        permission: &'static str,
+    },
+
+    /// The company's subscription tier does not include the feature.
+    #[error("the `{feature}` feature is not in this company's plan; it is in the `{tier}` plan")]
+    FeatureUnavailable {
+        /// The feature's wire name.
+        feature: &'static str,
+        /// The cheapest tier that has it.
+        tier: &'static str,
+    },
+
+    /// A tier limit (members, …) would be exceeded.
+    #[error("this company's plan allows no more {0}; a higher plan raises the limit")]
+    LimitReached(String),
+
+    /// A cookie-authenticated write without a valid CSRF token or with a foreign origin.
+    #[error(
+        "cross-site request refused: send the `X-CSRF-Token` header returned at sign-in, from this site's own origin"
+    )]
+    Csrf,
+
+    /// The route needs a signed-in person, not an API key.
+    #[error("this route needs a signed-in person; API keys act only on company routes")]
+    SessionRequired,
+
+    /// The login belongs to several companies and the request names none.
+    #[error(
+        "this login belongs to several companies: name the one to act for in the `Faktura-Company` header"
+    )]
+    CompanyRequired,
+
+    /// The request conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+
     /// The request body is not well-formed JSON, or a parameter is malformed.
     #[error("malformed request: {0}")]
     BadRequest(String),
@@ -86,7 +147,7 @@ pub enum Error {
     },
 
     /// The database failed.
-    #[error("database: {0}")]
+    #[error("{0}")]
     Store(#[from] faktura_store::Error),
 
     /// Key material failed outside of share handling (e.g. a stored KEK does not open).
@@ -171,10 +232,48 @@ impl Error {
                 "payload-too-large",
                 "Request body too large",
             ),
+            Self::Unauthenticated => kind(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+            ),
+            Self::BadCredentials => kind(
+                StatusCode::UNAUTHORIZED,
+                "bad-credentials",
+                "Sign-in failed",
+            ),
+            Self::TotpRequired => kind(
+                StatusCode::UNAUTHORIZED,
+                "totp-required",
+                "Second factor required",
+            ),
+            Self::Forbidden { .. } => kind(StatusCode::FORBIDDEN, "forbidden", "Not permitted"),
+            Self::FeatureUnavailable { .. } => kind(
+                StatusCode::FORBIDDEN,
+                "feature-unavailable",
+                "Not in this plan",
+            ),
+            Self::LimitReached(_) => kind(
+                StatusCode::FORBIDDEN,
+                "plan-limit-reached",
+                "Plan limit reached",
+            ),
+            Self::Csrf => kind(StatusCode::FORBIDDEN, "csrf", "Cross-site request refused"),
+            Self::SessionRequired => kind(
+                StatusCode::FORBIDDEN,
+                "session-required",
+                "Signed-in person required",
+            ),
+            Self::CompanyRequired => kind(
+                StatusCode::BAD_REQUEST,
+                "company-required",
+                "Company not named",
+            ),
+            Self::Conflict(_) => kind(StatusCode::CONFLICT, "conflict", "Conflict"),
+            Self::Store(e) => store_kind(e),
             Self::Config { .. }
             | Self::Tls(_)
             | Self::Io { .. }
-            | Self::Store(_)
             | Self::Crypto(_)
             | Self::Remote(_)
             | Self::Internal(_) => kind(
@@ -183,6 +282,34 @@ impl Error {
                 "Internal server error",
             ),
         }
+    }
+}
+
+/// Wire kinds of store errors: the ones a client can cause are 4xx.
+fn store_kind(error: &faktura_store::Error) -> ProblemKind {
+    use faktura_store::Error as S;
+    match error {
+        S::NotFound(_) => kind(StatusCode::NOT_FOUND, "not-found", "Not found"),
+        S::Conflict(_) | S::LastOwner | S::InUse(_) => {
+            kind(StatusCode::CONFLICT, "conflict", "Conflict")
+        }
+        S::Limit(_) => kind(
+            StatusCode::FORBIDDEN,
+            "plan-limit-reached",
+            "Plan limit reached",
+        ),
+        S::Open { .. }
+        | S::Migrate(_)
+        | S::AppendOnly(_)
+        | S::Corrupt(_)
+        | S::Invalid(_)
+        | S::Audit(_)
+        | S::Crypto(_)
+        | S::Database(_) => kind(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal server error",
+        ),
     }
 }
 
@@ -260,7 +387,11 @@ impl Error {
         let k = self.problem_kind();
         // Internal failures say nothing but the request id; a 503 (sealed)
         // carries no internals and says what to do, so it keeps its message.
-        let detail = if k.status == StatusCode::INTERNAL_SERVER_ERROR {
+        let detail = if let Self::Store(faktura_store::Error::Conflict(_)) = self {
+            // The database's own wording names tables and columns: not for clients.
+            "this conflicts with an existing record (it exists already); change the request and retry"
+                .to_owned()
+        } else if k.status == StatusCode::INTERNAL_SERVER_ERROR {
             format!(
                 "The server failed to handle this request. Quote request id {request_id} when reporting it."
             )
@@ -291,6 +422,12 @@ impl IntoResponse for Error {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if matches!(self, Self::Unauthenticated) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"faktura\""),
+            );
+        }
         if let Self::RateLimited { retry_after_secs } = self {
             response
                 .headers_mut()

@@ -34,20 +34,26 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod audit_log;
+mod auth;
 pub mod client;
 pub mod config;
 pub mod error;
 mod handlers;
 pub mod healthcheck;
+mod ids;
 pub mod instance;
 mod limit;
 mod middleware;
 pub mod notify;
+mod passwords;
+mod policy;
 mod router;
 pub mod seal;
 mod serve;
 mod state;
 pub mod tls;
+mod vault;
 
 pub use config::{Config, Overrides};
 pub use error::{Error, Problem, Result};

@@ -1,5 +1,5 @@
-//! A per-source-address token bucket for the unseal endpoint, so a client
-//! cannot grind through share guesses or flood the audit trail.
+//! Token buckets per source address (unseal, sign-in) or per API key, so a
+//! client cannot grind through guesses or flood the audit trail.
 //!
 //! Deliberately in memory and per process: it throttles, it does not
 //! authenticate. The table of addresses is bounded; when it is full, idle
@@ -16,10 +16,10 @@ const MAX_SOURCES: usize = 4096;
 
 /// Token buckets keyed by source address.
 #[derive(Debug)]
-pub(crate) struct RateLimiter {
+pub(crate) struct RateLimiter<K = IpAddr> {
     burst: u32,
     refill_every: Duration,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -28,7 +28,7 @@ struct Bucket {
     last: Instant,
 }
 
-impl RateLimiter {
+impl<K: std::hash::Hash + Eq> RateLimiter<K> {
     /// `burst` requests at once per address, then one more every `refill_every`.
     pub(crate) fn new(burst: u32, refill_every: Duration) -> Self {
         Self {
@@ -40,7 +40,7 @@ impl RateLimiter {
 
     /// Takes one token for `source` at `now`; on refusal, how long until the
     /// next token.
-    pub(crate) fn take(&self, source: IpAddr, now: Instant) -> Result<(), Duration> {
+    pub(crate) fn take(&self, source: K, now: Instant) -> Result<(), Duration> {
         let mut buckets = self
             .buckets
             .lock()
@@ -83,6 +83,16 @@ impl RateLimiter {
             bucket.last.checked_add(used).unwrap_or(now)
         };
         Bucket { tokens, last }
+    }
+}
+
+/// The 429 answer for a refusal that lasts `wait`, rounded up to whole seconds.
+pub(crate) fn limited(wait: Duration) -> crate::error::Error {
+    let secs = wait
+        .as_secs()
+        .saturating_add(u64::from(wait.subsec_nanos() > 0));
+    crate::error::Error::RateLimited {
+        retry_after_secs: secs.max(1),
     }
 }
 

@@ -29,11 +29,8 @@ pub struct SealStatus {
 
 enum State {
     Sealed(Unsealer),
-    Unsealed(
-        // Held only so the key hierarchy stays in memory (zeroized on drop)
-        // for the data routes of the next slices.
-        #[expect(dead_code, reason = "read by the data routes in the next slice")] Keyring,
-    ),
+    /// The key hierarchy, in memory only (zeroized on drop).
+    Unsealed(Keyring),
 }
 
 /// The seal of one running instance.
@@ -108,6 +105,17 @@ impl Seal {
             }
         }
         Ok(self.status())
+    }
+
+    /// Runs `f` with the key ring of the unsealed instance.
+    ///
+    /// # Errors
+    /// [`Error::Sealed`] while sealed.
+    pub(crate) fn with_keyring<T>(&self, f: impl FnOnce(&Keyring) -> T) -> Result<T> {
+        match &*self.lock() {
+            State::Unsealed(ring) => Ok(f(ring)),
+            State::Sealed(_) => Err(Error::Sealed),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

@@ -185,13 +185,48 @@ pub async fn start(config: Config, options: StartOptions) -> Result<Running> {
             })
             .await?;
     }
+    let auth = &config.auth;
+    let settings = crate::auth::AuthSettings {
+        session_idle: Duration::from_secs(auth.session_idle_secs.max(1)),
+        session_absolute: Duration::from_secs(auth.session_absolute_secs.max(1)),
+        lockout_threshold: i64::from(auth.lockout_threshold.max(1)),
+        lockout_base: Duration::from_millis(auth.lockout_base_ms.max(1)),
+        lockout_max: Duration::from_secs(auth.lockout_max_secs.max(1)),
+        trusted_proxies: auth.trusted_proxies.clone(),
+        default_tier: crate::policy::Tier::parse(&auth.default_tier).ok_or_else(|| {
+            Error::Config {
+                key: "auth.default_tier".into(),
+                reason: format!(
+                    "`{}` is not a tier: use free, business or enterprise",
+                    auth.default_tier
+                ),
+            }
+        })?,
+    };
+    let limits = crate::auth::Limits {
+        login: RateLimiter::new(
+            auth.login_burst,
+            Duration::from_millis(auth.login_refill_ms),
+        ),
+        api_key: RateLimiter::new(
+            auth.api_key_burst,
+            Duration::from_millis(auth.api_key_refill_ms),
+        ),
+    };
     let state = AppState {
         seal: Arc::clone(&seal),
+        vault: Arc::new(crate::vault::Vault::new(
+            instance.store.clone(),
+            Arc::clone(&seal),
+        )),
         store: instance.store,
         metrics: Arc::new(Metrics::default()),
         dev: config.dev,
         security: Arc::new(config.security.clone()),
         unseal_limit: Arc::new(RateLimiter::new(UNSEAL_BURST, UNSEAL_REFILL)),
+        settings: Arc::new(settings),
+        limits: Arc::new(limits),
+        passwords: Arc::new(crate::passwords::Passwords::new()?),
     };
     let app = crate::router::router(state);
 

@@ -23,6 +23,14 @@ pub(crate) struct AppState {
     pub(crate) security: Arc<SecurityTxt>,
     /// Per-address throttle of the unseal endpoint.
     pub(crate) unseal_limit: Arc<RateLimiter>,
+    /// Data keys: sealing and opening of stored values.
+    pub(crate) vault: Arc<crate::vault::Vault>,
+    /// Authentication settings from the configuration.
+    pub(crate) settings: Arc<crate::auth::AuthSettings>,
+    /// Sign-in and API-key throttles.
+    pub(crate) limits: crate::auth::SharedLimits,
+    /// Password hashing (Argon2id, OWASP parameters).
+    pub(crate) passwords: Arc<crate::passwords::Passwords>,
 }
 
 /// Counters exposed at /metrics: requests by status class, no business data.

@@ -26,6 +26,18 @@ pub enum Error {
     /// The caller passed a value the store cannot take.
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// No such row (or not in the caller's company).
+    #[error("no such {0}")]
+    NotFound(String),
+    /// A limit of the company's subscription tier would be exceeded.
+    #[error("the subscription tier's limit on {0} is reached")]
+    Limit(String),
+    /// The change would leave the company without an owner.
+    #[error("a company must keep at least one owner: make another member owner first")]
+    LastOwner,
+    /// The row is still referenced and cannot be removed.
+    #[error("still in use: {0}")]
+    InUse(String),
     /// An audit-crate check failed while appending or checkpointing.
     #[error(transparent)]
     Audit(#[from] faktura_audit::Error),

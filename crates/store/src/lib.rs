@@ -19,6 +19,7 @@ mod audit;
 mod error;
 mod key_material;
 pub mod keyring;
+pub mod platform;
 mod postgres;
 mod sqlite;
 

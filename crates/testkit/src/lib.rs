@@ -66,6 +66,7 @@ pub struct Builder {
     threshold: u8,
     dev: bool,
     systemd: Option<Systemd>,
+    auth: faktura_server::config::AuthConfig,
 }
 
 /// The real server on `127.0.0.1:<ephemeral>` over TLS, with a pinned client.
@@ -94,6 +95,7 @@ impl TestServer {
             threshold: 3,
             dev: false,
             systemd: None,
+            auth: faktura_server::config::AuthConfig::default(),
         }
     }
 
@@ -136,6 +138,13 @@ impl Builder {
         self
     }
 
+    /// Changes the `[auth]` settings (short timeouts and locks for tests).
+    #[must_use]
+    pub fn auth(mut self, change: impl FnOnce(&mut faktura_server::config::AuthConfig)) -> Self {
+        change(&mut self.auth);
+        self
+    }
+
     /// Starts the server; returns once it listens (no sleeping).
     ///
     /// # Errors
@@ -157,6 +166,7 @@ impl Builder {
         config.dev = self.dev;
         config.shares = self.shares;
         config.threshold = self.threshold;
+        config.auth = self.auth;
         let identity =
             ServerIdentity::from_pem(ca.server_cert_pem.as_bytes(), ca.server_key_pem.as_bytes())?;
         let running = faktura_server::start(
@@ -178,5 +188,192 @@ impl Builder {
             running,
             data,
         })
+    }
+}
+
+/// The password every test login uses unless a test says otherwise.
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+impl TestServer {
+    /// The one-time setup token of the first start.
+    ///
+    /// # Errors
+    /// When the server was not started fresh.
+    pub fn setup_token(&self) -> Result<String, Error> {
+        Ok(self
+            .running
+            .first_start
+            .setup_token
+            .as_ref()
+            .ok_or("no setup token: not a first start")?
+            .expose_secret()
+            .to_owned())
+    }
+
+    /// Runs the first-owner setup and signs the owner in; returns the
+    /// owner's session, acting for the new company.
+    ///
+    /// # Errors
+    /// Any non-success answer.
+    pub async fn setup_owner(&self, email: &str, company: &str) -> Result<Session, Error> {
+        let response = self
+            .client
+            .post(self.url("/api/v1/setup"))
+            .json(&serde_json::json!({
+                "setup_token": self.setup_token()?,
+                "email": email,
+                "password": TEST_PASSWORD,
+                "company_name": company,
+            }))
+            .send()
+            .await?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await?;
+        if status != reqwest::StatusCode::CREATED {
+            return Err(format!("setup answered {status}: {body}").into());
+        }
+        let company_id = body["company_id"]
+            .as_str()
+            .ok_or("no company_id")?
+            .to_owned();
+        Ok(self
+            .sign_in(email, TEST_PASSWORD)
+            .await?
+            .acting_for(&company_id))
+    }
+
+    /// Signs in.
+    ///
+    /// # Errors
+    /// Any non-success answer.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<Session, Error> {
+        let response = self
+            .client
+            .post(self.url("/api/v1/sessions"))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await?;
+        let status = response.status();
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let body: serde_json::Value = response.json().await?;
+        if status != reqwest::StatusCode::CREATED {
+            return Err(format!("sign-in answered {status}: {body}").into());
+        }
+        Ok(Session {
+            base: self.base.clone(),
+            client: self.client.clone(),
+            cookie: cookie.ok_or("no session cookie")?,
+            csrf: body["csrf_token"]
+                .as_str()
+                .ok_or("no csrf_token")?
+                .to_owned(),
+            login_id: body["login_id"].as_str().ok_or("no login_id")?.to_owned(),
+            company: None,
+        })
+    }
+
+    /// A client that authenticates with an API key.
+    #[must_use]
+    pub fn with_api_key(&self, key: &str) -> KeyClient {
+        KeyClient {
+            base: self.base.clone(),
+            client: self.client.clone(),
+            key: key.to_owned(),
+        }
+    }
+}
+
+/// A signed-in person's browser-like session: the cookie on every request,
+/// the CSRF token on writes, and the company it acts for.
+#[derive(Debug, Clone)]
+pub struct Session {
+    base: String,
+    client: reqwest::Client,
+    /// `__Host-faktura_session=…`.
+    pub cookie: String,
+    /// The CSRF token of the session.
+    pub csrf: String,
+    /// The login id.
+    pub login_id: String,
+    /// The company named in `Faktura-Company`, if any.
+    pub company: Option<String>,
+}
+
+impl Session {
+    /// The same session acting for `company`.
+    #[must_use]
+    pub fn acting_for(mut self, company: &str) -> Self {
+        self.company = Some(company.to_owned());
+        self
+    }
+
+    /// A request with the cookie, the company header and, for writes, the CSRF token.
+    #[must_use]
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let write = !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD);
+        let mut r = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("cookie", &self.cookie);
+        if let Some(c) = &self.company {
+            r = r.header("faktura-company", c);
+        }
+        if write {
+            r = r.header("x-csrf-token", &self.csrf);
+        }
+        r
+    }
+
+    /// GET.
+    #[must_use]
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::GET, path)
+    }
+
+    /// POST.
+    #[must_use]
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::POST, path)
+    }
+
+    /// PATCH.
+    #[must_use]
+    pub fn patch(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::PATCH, path)
+    }
+
+    /// PUT.
+    #[must_use]
+    pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::PUT, path)
+    }
+
+    /// DELETE.
+    #[must_use]
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::DELETE, path)
+    }
+}
+
+/// A program's client: `Authorization: Bearer fk_live_…` on every request.
+#[derive(Debug, Clone)]
+pub struct KeyClient {
+    base: String,
+    client: reqwest::Client,
+    key: String,
+}
+
+impl KeyClient {
+    /// A request with the bearer key.
+    #[must_use]
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
     }
 }

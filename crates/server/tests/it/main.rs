@@ -9,6 +9,7 @@
 )]
 
 mod frame;
+mod platform;
 mod seal;
 mod tls;
 mod unseal_audit;

@@ -137,7 +137,7 @@ async fn three_of_five_shares_unseal_and_bad_shares_are_refused() {
     assert_eq!(ready.status(), 200);
     let response = server
         .client
-        .get(server.url("/api/v1/companies"))
+        .get(server.url("/api/v1/no-such-route"))
         .send()
         .await
         .unwrap();

@@ -1,0 +1,27 @@
+//! `/api/v1/invitations`: not yet implemented in this slice (TEMPORARY STUB, answers 404).
+
+use crate::error::Error;
+
+/// Not yet implemented (stub).
+#[utoipa::path(get, path = "/api/v1/invitations", responses((status = 404, description = "not yet implemented")))]
+pub(crate) async fn list() -> Error {
+    Error::NotFound
+}
+
+/// Not yet implemented (stub).
+#[utoipa::path(post, path = "/api/v1/invitations", responses((status = 404, description = "not yet implemented")))]
+pub(crate) async fn create() -> Error {
+    Error::NotFound
+}
+
+/// Not yet implemented (stub).
+#[utoipa::path(delete, path = "/api/v1/invitations/{id}", responses((status = 404, description = "not yet implemented")))]
+pub(crate) async fn remove() -> Error {
+    Error::NotFound
+}
+
+/// Not yet implemented (stub).
+#[utoipa::path(post, path = "/api/v1/invitations/accept", responses((status = 404, description = "not yet implemented")))]
+pub(crate) async fn accept() -> Error {
+    Error::NotFound
+}
