@@ -30,6 +30,20 @@ pub fn shamir_combine(data: &[u8]) {
     let _ = ShareSetRecord::from_bytes(data);
 }
 
+/// Recombines the 32-byte secret from `shares` (x-coordinate, y-values)
+/// exactly as unsealing does; for the constant-time measurement
+/// (`benches/constant_time.rs`). `None` for invalid input.
+pub fn shamir_combine_32(shares: &[(u8, [u8; 32])]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    let raw: Vec<RawShare> = shares
+        .iter()
+        .map(|(x, y)| RawShare {
+            x: *x,
+            y: zeroize::Zeroizing::new(y.to_vec()),
+        })
+        .collect();
+    shamir::combine(&raw).ok()
+}
+
 /// Opens `data` as an envelope under a fixed key; returns whether it opened
 /// (which, for fuzzed input, would be a forgery).
 pub fn envelope_open(data: &[u8]) -> bool {

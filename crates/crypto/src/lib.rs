@@ -42,7 +42,11 @@
 //! nonces; HKDF-SHA256 for subkeys of the root key; HMAC-SHA256 for blind
 //! indexes; SHA-256 for API-key hashes; Argon2id for passwords and
 //! share-file passphrases; Shamir over GF(2^8), implemented here in
-//! constant time.
+//! constant time; age (x25519) for share files encrypted to a custodian's
+//! recipient; HMAC-SHA1 only for RFC 6238 TOTP codes ([`TotpSeed`]), as
+//! authenticator apps require. [`ct_eq`] compares presented tokens in
+//! constant time; `benches/constant_time.rs` measures it, Shamir combine and
+//! API-key checks with a dudect-style t-test.
 //!
 //! # Security
 //! Every secret lives in a zeroizing type that prints `[redacted]` in
@@ -56,6 +60,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod age_share;
 mod apikey;
 mod blind;
 mod clock;
@@ -73,7 +78,9 @@ mod secret;
 mod shamir;
 mod share;
 pub mod stream;
+mod totp;
 
+pub use age_share::{AgeIdentities, AgeRecipient, WRONG_IDENTITY};
 pub use apikey::{API_KEY_PREFIX, ApiKey, ApiKeyHash};
 pub use blind::{BlindIndex, blind_index};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -86,8 +93,9 @@ pub use keys::{
 };
 pub use password::{MAX_PASSWORD_LEN, PasswordHash, PasswordHasher, PasswordParams};
 pub use rng::{OsRng, SecureRng, SeededRng};
-pub use secret::{SecretBytes, SecretString};
+pub use secret::{SecretBytes, SecretString, ct_eq};
 pub use share::{
     MAX_SHARE_FILE, Share, ShareParams, ShareSetId, ShareSetRecord, UnsealProgress, Unsealer,
     split_root_key,
 };
+pub use totp::{TOTP_DIGITS, TOTP_PERIOD, TOTP_SEED_LEN, TotpSeed};

@@ -12,6 +12,13 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
 
+/// Whether two byte strings are equal, in time independent of their contents
+/// (the lengths are treated as public). For comparing a presented secret
+/// token (a CSRF token, a webhook signature) with the expected one.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
 /// A 256-bit symmetric key. Internal building block of every key type.
 #[derive(Clone)]
 pub(crate) struct Key256(Zeroizing<[u8; 32]>);
@@ -121,5 +128,24 @@ impl From<&str> for SecretString {
 impl fmt::Debug for SecretString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ct_eq_compares_contents_and_length() {
+        let token = [7u8; 32];
+        assert!(ct_eq(&token, &token));
+        assert!(ct_eq(&[], &[]));
+        for i in 0..32 {
+            let mut other = token;
+            other[i] ^= 0x80;
+            assert!(!ct_eq(&token, &other), "byte {i}");
+        }
+        assert!(!ct_eq(&token, &token[..31]), "a prefix is not equal");
+        assert!(!ct_eq(&token[..31], &token));
     }
 }
