@@ -12,3 +12,4 @@
 mod audit;
 mod harness;
 mod key_material;
+mod platform;
