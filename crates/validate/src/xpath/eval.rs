@@ -231,6 +231,9 @@ pub(crate) struct Ev<'a> {
     regexes: HashMap<String, Rc<regex::Regex>>,
     depth: u32,
     pattern_mode: bool,
+    /// Every attribute of the document by (namespace URI, local name), in document order;
+    /// built on the first `//@name`.
+    attr_idx: std::cell::OnceCell<HashMap<(&'a str, &'a str), Vec<XNode<'a>>>>,
 }
 
 impl std::fmt::Debug for Ev<'_> {
@@ -259,6 +262,7 @@ impl<'a> Ev<'a> {
             regexes: HashMap::new(),
             depth: 0,
             pattern_mode: false,
+            attr_idx: std::cell::OnceCell::new(),
         }
     }
 
@@ -1222,6 +1226,11 @@ impl<'a> Ev<'a> {
             }
             Axis::Following => self.following_after_subtree(node, test, axis, out),
             Axis::Preceding => self.preceding(node, test, axis, out),
+            Axis::SubtreeAttribute if matches!(test, NodeTest::Name(..)) => {
+                if let NodeTest::Name(_, ns, local) = test {
+                    self.indexed_subtree_attributes(node, ns, local, out);
+                }
+            }
             Axis::SubtreeAttribute => {
                 for d in node.descendants().filter(Node::is_element) {
                     let count = d.attributes().len();
@@ -1316,6 +1325,48 @@ impl<'a> Ev<'a> {
         }
     }
 
+    /// The attributes named `{ns}local` of `node` and its descendants, from the index.
+    fn indexed_subtree_attributes(
+        &self,
+        node: Node<'a, 'a>,
+        ns: &str,
+        local: &str,
+        out: &mut Vec<XNode<'a>>,
+    ) {
+        let idx = self.attr_idx.get_or_init(|| {
+            let mut m: HashMap<(&'a str, &'a str), Vec<XNode<'a>>> = HashMap::new();
+            for d in self.doc.descendants().filter(Node::is_element) {
+                for (k, a) in d.attributes().enumerate() {
+                    m.entry((a.namespace().unwrap_or(""), a.name()))
+                        .or_default()
+                        .push(XNode {
+                            node: d,
+                            attr: to_u32(k + 1),
+                        });
+                }
+            }
+            m
+        });
+        let Some(list) = idx.get(&(ns, local)) else {
+            return;
+        };
+        let (start, end) = self.subtree_span(node);
+        let from = list.partition_point(|x| x.node.id().get_usize() < start);
+        let to = list.partition_point(|x| x.node.id().get_usize() <= end);
+        out.extend_from_slice(list.get(from..to).unwrap_or_default());
+    }
+
+    /// The ids of `node` and of its last descendant.
+    fn subtree_span(&self, node: Node<'a, 'a>) -> (usize, usize) {
+        let start = node.id().get_usize();
+        let end = self
+            .idx
+            .subtree_end
+            .get(start)
+            .map_or(start, |&e| e as usize);
+        (start, end)
+    }
+
     fn following_after_subtree(
         &self,
         node: Node<'a, 'a>,
@@ -1332,6 +1383,22 @@ impl<'a> Ev<'a> {
     }
 
     fn preceding(&self, node: Node<'a, 'a>, test: &NodeTest, axis: Axis, out: &mut Vec<XNode<'a>>) {
+        if let NodeTest::Name(id, ..) = test
+            && let Some(list) = self.idx.by_name.get(*id as usize)
+        {
+            // Elements of that name before `node` that do not contain it, nearest first.
+            let at = node.id().get_usize();
+            let before = list.partition_point(|&x| (x as usize) < at);
+            for &x in list.get(..before).unwrap_or_default().iter().rev() {
+                let Some(d) = self.doc.get_node(NodeId::from(x)) else {
+                    continue;
+                };
+                if self.subtree_span(d).1 < at {
+                    out.push(XNode::of(d));
+                }
+            }
+            return;
+        }
         let ancestors: Vec<NodeId> = node.ancestors().map(|a| a.id()).collect();
         let mut v: Vec<XNode<'a>> = Vec::new();
         for d in self.doc.descendants() {
@@ -1355,8 +1422,89 @@ impl<'a> Ev<'a> {
 
     /// The single string argument `i` (empty sequence → "").
     fn str_arg(&mut self, args: &'a [Expr], i: usize, f: &Focus<'a>) -> R<Str<'a>> {
+        if let Some(s) = self.quick_str(args.get(i), f) {
+            return Ok(s);
+        }
         let v = self.eval_arg(args, i, f)?;
         string_param(&v)
+    }
+
+    /// The string argument without building a sequence, for the common shapes: a string
+    /// literal, `.` on a node or string, and a path of child name steps (optionally
+    /// ending in an attribute) from a context element that selects at most one node.
+    /// `None` sends every other case, errors included, to the general evaluation.
+    fn quick_str(&self, e: Option<&'a Expr>, f: &Focus<'a>) -> Option<Str<'a>> {
+        match e? {
+            Expr::Str(s) => Some(Str::B(s)),
+            Expr::ContextItem => match f.item.as_ref()? {
+                Item::Node(n) => Some(n.string_value()),
+                Item::Atom(Atomic::Str(s) | Atomic::Untyped(s)) => Some(s.clone()),
+                Item::Atom(_) => None,
+            },
+            Expr::Path(start, steps) if matches!(**start, Expr::ContextItem) => {
+                let Some(Item::Node(n)) = &f.item else {
+                    return None;
+                };
+                if n.is_attribute() || !simple_child_path(steps) {
+                    return None;
+                }
+                let mut found = (None, 0usize);
+                self.child_path_upto2(n.node, steps, &mut found);
+                match found {
+                    (_, 0) => Some(Str::B("")),
+                    (Some(x), 1) => Some(x.string_value()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Walks a [`simple_child_path`] from `n`, keeping the first node found and counting
+    /// up to two.
+    fn child_path_upto2(
+        &self,
+        n: Node<'a, 'a>,
+        steps: &'a [Step],
+        found: &mut (Option<XNode<'a>>, usize),
+    ) {
+        let Some((first, rest)) = steps.split_first() else {
+            if found.0.is_none() {
+                found.0 = Some(XNode::of(n));
+            }
+            found.1 += 1;
+            return;
+        };
+        match first {
+            Step::Axis(Axis::Child, NodeTest::Name(id, ..), _) => {
+                for j in self.kid_range(n, *id) {
+                    if found.1 >= 2 {
+                        return;
+                    }
+                    if let Some(c) = self.kid(j) {
+                        self.child_path_upto2(c.node, rest, found);
+                    }
+                }
+            }
+            Step::Axis(axis @ Axis::Attribute, test, _) => {
+                if !n.is_element() {
+                    return;
+                }
+                for k in 0..n.attributes().len() {
+                    let a = XNode {
+                        node: n,
+                        attr: to_u32(k + 1),
+                    };
+                    if self.test(a, *axis, test) {
+                        if found.0.is_none() {
+                            found.0 = Some(a);
+                        }
+                        found.1 += 1;
+                    }
+                }
+            }
+            _ => found.1 = 2,
+        }
     }
 
     fn str_arg_or_context(&mut self, args: &'a [Expr], f: &Focus<'a>) -> R<Str<'a>> {
@@ -1875,6 +2023,17 @@ fn string_list_member(op: CmpOp, x: &[Item<'_>], b: &Expr) -> Option<bool> {
         }
     }
     Some(false)
+}
+
+/// Child steps by name without predicates, the last one possibly an attribute by name.
+fn simple_child_path(steps: &[Step]) -> bool {
+    let n = steps.len();
+    n > 0
+        && steps.iter().enumerate().all(|(i, s)| match s {
+            Step::Axis(Axis::Child, NodeTest::Name(..), p) => p.is_empty(),
+            Step::Axis(Axis::Attribute, NodeTest::Name(..), p) => p.is_empty() && i + 1 == n,
+            _ => false,
+        })
 }
 
 /// A literal operand as an atomic value, without building a sequence.
