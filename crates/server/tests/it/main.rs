@@ -8,6 +8,7 @@
     reason = "test code: a panic is a test failure with its message"
 )]
 
+mod auth;
 mod frame;
 mod platform;
 mod seal;
