@@ -749,7 +749,7 @@ impl<'a> Ev<'a> {
         axis: Axis,
         test: &'a NodeTest,
         preds: &'a [Expr],
-    ) -> R<Seq<'a>> {
+    ) -> R<Vec<XNode<'a>>> {
         let mut out: Vec<XNode<'a>> = Vec::new();
         let mut buf: Vec<XNode<'a>> = Vec::new();
         for n in nodes {
@@ -788,41 +788,43 @@ impl<'a> Ev<'a> {
             out.sort();
             out.dedup();
         }
-        Ok(out.into_iter().map(Item::Node).collect())
+        Ok(out)
     }
 
     fn path(&mut self, start: &'a Expr, steps: &'a [Step], f: &Focus<'a>) -> R<Seq<'a>> {
-        let mut cur = self.eval(start, f)?;
+        // Between axis steps the selection stays a list of nodes; a filter step's result
+        // (nodes or atomic values) is kept as items until a next step needs nodes.
+        let mut pending: Option<Seq<'a>> = None;
+        let mut nodes: Vec<XNode<'a>> = match (start, &f.item) {
+            (Expr::ContextItem, Some(Item::Node(n))) => vec![*n],
+            (Expr::Root, Some(Item::Node(n))) => vec![XNode::of(n.node.document().root())],
+            _ => {
+                pending = Some(self.eval(start, f)?);
+                Vec::new()
+            }
+        };
         let mut i = 0;
         while let Some(step) = steps.get(i) {
-            i += 1;
-            let step = match self.descendant_shortcut(steps, i - 1) {
-                Some(next) => {
-                    i += 1;
-                    let Step::Axis(_, test, preds) = next else {
-                        continue;
-                    };
-                    let nodes = self.nodes_of(&cur)?;
-                    cur = self.descendant_step(&nodes, test, preds)?;
-                    continue;
-                }
-                None => step,
-            };
-            let mut nodes = Vec::with_capacity(cur.len());
-            for it in &cur {
-                match it {
-                    Item::Node(n) => nodes.push(*n),
-                    Item::Atom(_) => {
-                        return Err(XpError::new(
-                            "XPTY0019",
-                            "a path step applied to an atomic value",
-                        ));
-                    }
-                }
+            if let Some(items) = pending.take() {
+                nodes = self.nodes_of(&items)?;
             }
-            cur = self.step(&nodes, step)?;
+            if let Some(Step::Axis(_, test, preds)) = self.descendant_shortcut(steps, i) {
+                nodes = self.descendant_step(&nodes, test, preds)?;
+                i += 2;
+                continue;
+            }
+            i += 1;
+            match step {
+                Step::Axis(axis, test, preds) => {
+                    nodes = self.axis_step(&nodes, *axis, test, preds)?;
+                }
+                Step::Filter(e, preds) => pending = Some(self.filter_step(&nodes, e, preds)?),
+            }
         }
-        Ok(cur)
+        Ok(match pending {
+            Some(items) => items,
+            None => nodes.into_iter().map(Item::Node).collect(),
+        })
     }
 
     /// Whether a path of axis steps selects anything, stopping at the first node (its
@@ -952,7 +954,7 @@ impl<'a> Ev<'a> {
         nodes: &[XNode<'a>],
         test: &'a NodeTest,
         preds: &'a [Expr],
-    ) -> R<Seq<'a>> {
+    ) -> R<Vec<XNode<'a>>> {
         if preds.iter().all(|p| matches!(p, Expr::Bool(_))) {
             return self.bool_filtered_step(nodes, Axis::Descendant, test, preds);
         }
@@ -974,77 +976,81 @@ impl<'a> Ev<'a> {
             out.sort();
             out.dedup();
         }
-        Ok(out.into_iter().map(Item::Node).collect())
+        Ok(out)
     }
 
-    fn step(&mut self, nodes: &[XNode<'a>], step: &'a Step) -> R<Seq<'a>> {
-        match step {
-            Step::Axis(axis, test, preds)
-                if !preds.is_empty() && preds.iter().all(|p| matches!(p, Expr::Bool(_))) =>
-            {
-                self.bool_filtered_step(nodes, *axis, test, preds)
+    /// `axis::test[preds]` from each of `nodes`: the selected nodes in document order.
+    fn axis_step(
+        &mut self,
+        nodes: &[XNode<'a>],
+        axis: Axis,
+        test: &'a NodeTest,
+        preds: &'a [Expr],
+    ) -> R<Vec<XNode<'a>>> {
+        if !preds.is_empty() && preds.iter().all(|p| matches!(p, Expr::Bool(_))) {
+            return self.bool_filtered_step(nodes, axis, test, preds);
+        }
+        let mut out: Vec<XNode<'a>> = Vec::new();
+        let mut buf: Vec<XNode<'a>> = Vec::new();
+        for n in nodes {
+            if preds.is_empty() {
+                self.axis(*n, axis, test, &mut out);
+                continue;
             }
-            Step::Axis(axis, test, preds) => {
-                let mut out: Vec<XNode<'a>> = Vec::new();
-                let mut buf: Vec<XNode<'a>> = Vec::new();
-                for n in nodes {
-                    buf.clear();
-                    self.axis(*n, *axis, test, &mut buf);
-                    if preds.is_empty() {
-                        out.extend_from_slice(&buf);
-                        continue;
-                    }
-                    let mut v: Seq<'a> = buf.iter().map(|x| Item::Node(*x)).collect();
-                    for p in preds {
-                        v = self.filter(v, p)?;
-                    }
-                    out.extend(v.into_iter().filter_map(|i| match i {
-                        Item::Node(n) => Some(n),
-                        Item::Atom(_) => None,
-                    }));
-                }
-                if nodes.len() > 1 || axis.is_reverse() {
-                    out.sort();
-                    out.dedup();
-                }
-                Ok(out.into_iter().map(Item::Node).collect())
+            buf.clear();
+            self.axis(*n, axis, test, &mut buf);
+            let mut v: Seq<'a> = buf.iter().map(|x| Item::Node(*x)).collect();
+            for p in preds {
+                v = self.filter(v, p)?;
             }
-            Step::Filter(e, preds) => {
-                let size = nodes.len();
-                let mut out: Seq<'a> = Vec::new();
-                for (i, n) in nodes.iter().enumerate() {
-                    let focus = Focus {
-                        item: Some(Item::Node(*n)),
-                        pos: i + 1,
-                        size,
-                    };
-                    let mut v = self.eval(e, &focus)?;
-                    for p in preds {
-                        v = self.filter(v, p)?;
-                    }
-                    out.extend(v);
-                }
-                let all_nodes = out.iter().all(|i| matches!(i, Item::Node(_)));
-                let any_nodes = out.iter().any(|i| matches!(i, Item::Node(_)));
-                if all_nodes {
-                    let mut ns: Vec<XNode<'a>> = out
-                        .into_iter()
-                        .filter_map(|i| match i {
-                            Item::Node(n) => Some(n),
-                            Item::Atom(_) => None,
-                        })
-                        .collect();
-                    ns.sort();
-                    ns.dedup();
-                    Ok(ns.into_iter().map(Item::Node).collect())
-                } else if any_nodes {
-                    Err(XpError::ty(
-                        "a path step returned both nodes and atomic values",
-                    ))
-                } else {
-                    Ok(out)
-                }
+            out.extend(v.into_iter().filter_map(|i| match i {
+                Item::Node(n) => Some(n),
+                Item::Atom(_) => None,
+            }));
+        }
+        if nodes.len() > 1 || axis.is_reverse() {
+            out.sort();
+            out.dedup();
+        }
+        Ok(out)
+    }
+
+    /// A filter step (`xs:decimal(.)`, `(a|b)`) evaluated with each of `nodes` as context:
+    /// nodes in document order, or atomic values in order.
+    fn filter_step(&mut self, nodes: &[XNode<'a>], e: &'a Expr, preds: &'a [Expr]) -> R<Seq<'a>> {
+        let size = nodes.len();
+        let mut out: Seq<'a> = Vec::new();
+        for (i, n) in nodes.iter().enumerate() {
+            let focus = Focus {
+                item: Some(Item::Node(*n)),
+                pos: i + 1,
+                size,
+            };
+            let mut v = self.eval(e, &focus)?;
+            for p in preds {
+                v = self.filter(v, p)?;
             }
+            out.extend(v);
+        }
+        let all_nodes = out.iter().all(|i| matches!(i, Item::Node(_)));
+        let any_nodes = out.iter().any(|i| matches!(i, Item::Node(_)));
+        if all_nodes {
+            let mut ns: Vec<XNode<'a>> = out
+                .into_iter()
+                .filter_map(|i| match i {
+                    Item::Node(n) => Some(n),
+                    Item::Atom(_) => None,
+                })
+                .collect();
+            ns.sort();
+            ns.dedup();
+            Ok(ns.into_iter().map(Item::Node).collect())
+        } else if any_nodes {
+            Err(XpError::ty(
+                "a path step returned both nodes and atomic values",
+            ))
+        } else {
+            Ok(out)
         }
     }
 
