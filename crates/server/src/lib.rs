@@ -58,6 +58,9 @@ mod vault;
 pub use config::{Config, Overrides};
 pub use error::{Error, Problem, Result};
 pub use notify::Systemd;
+pub use router::{
+    RoutePolicy, all_permissions, builtin_role_permissions, route_policies, tier_has_feature,
+};
 pub use seal::SealStatus;
 pub use serve::{DEV_CERT_FILE, Running, StartOptions, start};
 pub use tls::ServerIdentity;

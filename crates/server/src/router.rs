@@ -143,6 +143,83 @@ pub(crate) static ROUTES: &[Route] = &[
     route!(GET "/api/v1/access-review", company(P::AccessReview, true), "", access_review::report),
 ];
 
+/// A route's declared policy in plain data, for the authorisation matrix
+/// test and for documentation (`faktura_server::route_policies`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RoutePolicy {
+    /// HTTP method, upper case.
+    pub method: String,
+    /// Path template (`/api/v1/members/{id}`).
+    pub path: &'static str,
+    /// `public`, `login` or `company`.
+    pub access: &'static str,
+    /// For company routes: the permission needed.
+    pub permission: Option<&'static str>,
+    /// For company routes: the tier feature needed, if any.
+    pub feature: Option<&'static str>,
+    /// For company routes: whether an API key may call it.
+    pub api_key: bool,
+    /// The audit action of a state-changing route (empty for reads).
+    pub action: &'static str,
+}
+
+/// Every route's policy, in table order.
+#[must_use]
+pub fn route_policies() -> Vec<RoutePolicy> {
+    ROUTES
+        .iter()
+        .map(|r| {
+            let (access, permission, feature, api_key) = match r.access {
+                Access::Public => ("public", None, None, false),
+                Access::Login => ("login", None, None, false),
+                Access::Company {
+                    permission,
+                    feature,
+                    api_key,
+                } => (
+                    "company",
+                    Some(permission.as_str()),
+                    feature.map(Feature::as_str),
+                    api_key,
+                ),
+            };
+            RoutePolicy {
+                method: r.method.as_str().to_owned(),
+                path: r.path,
+                access,
+                permission,
+                feature,
+                api_key,
+                action: r.action,
+            }
+        })
+        .collect()
+}
+
+/// The permissions of a built-in role (`owner`, …), by wire name; `None` for another name.
+#[must_use]
+pub fn builtin_role_permissions(role: &str) -> Option<Vec<&'static str>> {
+    crate::policy::BuiltinRole::parse(role).map(|r| r.permissions().names())
+}
+
+/// Whether tier `tier` (`free`, …) includes feature `feature` (`api_access`, …).
+#[must_use]
+pub fn tier_has_feature(tier: &str, feature: &str) -> Option<bool> {
+    let tier = crate::policy::Tier::parse(tier)?;
+    [Feature::ApiAccess, Feature::CustomRoles]
+        .into_iter()
+        .find(|f| f.as_str() == feature)
+        .map(|f| tier.has(f))
+}
+
+/// Every permission's wire name.
+#[must_use]
+pub fn all_permissions() -> Vec<&'static str> {
+    crate::policy::Permission::ALL
+        .map(crate::policy::Permission::as_str)
+        .to_vec()
+}
+
 /// The OpenAPI 3.1 document of every route.
 #[derive(Debug, utoipa::OpenApi)]
 #[openapi(
