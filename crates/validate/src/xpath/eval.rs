@@ -319,6 +319,11 @@ impl<'a> Ev<'a> {
             },
             Expr::GenCmp(op, a, b) => self.general_compare(*op, a, b, f),
             Expr::Bool(a) => self.ebv(a, f),
+            // A parenthesized expression has the value (and so the truth) of its content.
+            Expr::Seq(items) if items.len() == 1 => match items.first() {
+                Some(one) => self.ebv(one, f),
+                None => Ok(false),
+            },
             Expr::Path(start, steps) if steps.iter().all(|s| matches!(s, Step::Axis(..))) => {
                 self.path_exists(start, steps, f)
             }
@@ -946,6 +951,84 @@ impl<'a> Ev<'a> {
                 )),
             })
             .collect()
+    }
+
+    /// `a op 'literal'` when `a` is a path of child name steps from the context element or
+    /// `normalize-space(...)`: every value is a string or untyped, so each comparison is a
+    /// plain string comparison that cannot fail, made without building sequences. `None`
+    /// when `a` has another shape.
+    fn compare_with_string(
+        &mut self,
+        op: CmpOp,
+        a: &'a Expr,
+        lit: &'a str,
+        f: &Focus<'a>,
+    ) -> R<Option<bool>> {
+        let q = Atomic::Str(Str::B(lit));
+        match a {
+            Expr::Path(start, steps) if matches!(**start, Expr::ContextItem) => {
+                let Some(Item::Node(n)) = &f.item else {
+                    return Ok(None);
+                };
+                if n.is_attribute() || !simple_child_path(steps) {
+                    return Ok(None);
+                }
+                let mut found = false;
+                self.for_each_on_child_path(n.node, steps, &mut |x| {
+                    let p = Atomic::Str(x.string_value());
+                    found = compare(&p, &q, op).unwrap_or(false);
+                    found
+                });
+                Ok(Some(found))
+            }
+            Expr::Call(Fun::NormalizeSpace, args) => {
+                let s = self.str_arg_or_context(args, f)?;
+                let p = Atomic::Str(normalize_space(s));
+                Ok(Some(compare(&p, &q, op)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Calls `visit` with each node a [`simple_child_path`] selects from `n`, in document
+    /// order, until it returns true; returns whether it did.
+    fn for_each_on_child_path(
+        &self,
+        n: Node<'a, 'a>,
+        steps: &'a [Step],
+        visit: &mut dyn FnMut(XNode<'a>) -> bool,
+    ) -> bool {
+        let Some((first, rest)) = steps.split_first() else {
+            return visit(XNode::of(n));
+        };
+        match first {
+            Step::Axis(Axis::Child, NodeTest::Name(id, ..), _) => {
+                for j in self.kid_range(n, *id) {
+                    if let Some(c) = self.kid(j)
+                        && self.for_each_on_child_path(c.node, rest, visit)
+                    {
+                        return true;
+                    }
+                }
+                false
+            }
+            Step::Axis(axis @ Axis::Attribute, test, _) => {
+                if !n.is_element() {
+                    return false;
+                }
+                for k in 0..n.attributes().len() {
+                    let a = XNode {
+                        node: n,
+                        attr: to_u32(k + 1),
+                    };
+                    if self.test(a, *axis, test) && visit(a) {
+                        return true;
+                    }
+                }
+                false
+            }
+            _ => false,
+        }
     }
 
     /// `descendant::test[preds]` from each of `nodes` (see [`Self::descendant_shortcut`]).
@@ -1923,6 +2006,11 @@ impl<'a> Ev<'a> {
                 _ => {}
             }
         }
+        if let Expr::Str(lit) = b
+            && let Some(found) = self.compare_with_string(op, a, lit, f)?
+        {
+            return Ok(found);
+        }
         let x = self.eval(a, f)?;
         if x.is_empty() {
             // Saxon still evaluates the right operand for its errors only when needed; an empty
@@ -2423,6 +2511,11 @@ mod tests {
     /// Evaluates `src` on DOC with the root element as context; returns the items' string
     /// values joined by `|`, or the error code.
     fn run(src: &str) -> Result<String, &'static str> {
+        run_on(DOC, src)
+    }
+
+    /// Like [`run`], over `xml`.
+    fn run_on(xml: &str, src: &str) -> Result<String, &'static str> {
         let mut cx = StaticContext::default();
         cx.namespaces.insert("a".into(), "urn:a".into());
         cx.namespaces
@@ -2432,7 +2525,7 @@ mod tests {
             names: std::mem::take(&mut cx.names),
             ..Program::default()
         };
-        let doc = Document::parse(DOC).unwrap();
+        let doc = Document::parse(xml).unwrap();
         let mut ev = Ev::new(&prog, &doc);
         let focus = Focus::node(XNode::of(doc.root_element()));
         let v = ev.eval(&e, &focus).map_err(|e| e.code)?;
@@ -2573,6 +2666,53 @@ mod tests {
         assert_eq!(run("name(a:n[1])"), Ok("a:n".into()));
         assert_eq!(run("count(a:n/following-sibling::*)"), Ok("6".into()));
         assert_eq!(run("count(b/preceding-sibling::a:n)"), Ok("2".into()));
+    }
+
+    const NESTED: &str = r#"<r xmlns:a="urn:a"><a:n id="1" k="x"><a:n id="2"/></a:n><b k="y"><a:n id="3"/></b><c> </c><d>D</d></r>"#;
+
+    #[test]
+    fn indexed_axes_and_shortcuts_keep_their_definitions() {
+        let t = |src| run_on(NESTED, src);
+        // `//@name` from the attribute index, over the document and within a subtree.
+        assert_eq!(t("count(//@k)"), Ok("2".into()));
+        assert_eq!(t("count(b//@k)"), Ok("1".into()));
+        assert_eq!(t("count(a:n//@id)"), Ok("2".into()));
+        assert_eq!(t("exists(//@missing)"), Ok("false".into()));
+        // `preceding::name` from the name index: ancestors excluded, document order.
+        assert_eq!(
+            t("string-join(b/a:n/preceding::a:n/@id, ',')"),
+            Ok("1,2".into())
+        );
+        assert_eq!(t("count(a:n/a:n/preceding::a:n)"), Ok("0".into()));
+        assert_eq!(t("(b/a:n/preceding::a:n)[1]/@id"), Ok("1".into()));
+        // name() compared and suffix-tested without building it.
+        assert_eq!(t("count(*[name() = 'a:n'])"), Ok("1".into()));
+        assert_eq!(t("count(*[name() != 'a:n'])"), Ok("3".into()));
+        assert_eq!(t("count(//*[name() = 'n'])"), Ok("0".into()));
+        assert_eq!(t("count(//*[ends-with(name(), 'n')])"), Ok("3".into()));
+        assert_eq!(t("count(//*[ends-with(name(), 'a:n')])"), Ok("3".into()));
+        // normalize-space() tested for blankness.
+        assert_eq!(t("count(*[normalize-space() = ''])"), Ok("3".into()));
+        assert_eq!(t("count(*[normalize-space(.) != ''])"), Ok("1".into()));
+        assert_eq!(t("count(*[normalize-space()])"), Ok("1".into()));
+        // Child paths compared with a string literal: existential, attributes included.
+        assert_eq!(t("d = 'D'"), Ok("true".into()));
+        assert_eq!(t("a:n/@id = '1'"), Ok("true".into()));
+        assert_eq!(t("a:n/a:n/@id = '1'"), Ok("false".into()));
+        assert_eq!(t("b/a:n/@id != '3'"), Ok("false".into()));
+        assert_eq!(t("(a:n | b)/a:n/@id = '3'"), Ok("true".into()));
+        assert_eq!(t("nothing = ''"), Ok("false".into()));
+        // `//x[p]` as descendant::x[p] only for position-free predicates.
+        assert_eq!(t("count(//a:n[@id])"), Ok("3".into()));
+        assert_eq!(
+            t("count(//a:n[1])"),
+            Ok("3".into()),
+            "first child a:n of each parent"
+        );
+        assert_eq!(
+            t("count(//a:n[some $i in @id satisfies $i = '2'])"),
+            Ok("1".into())
+        );
     }
 
     #[test]
