@@ -79,6 +79,27 @@ pub(crate) async fn frame(State(state): State<AppState>, request: Request, next:
         axum::http::header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     );
+    // An API serves no active content: nothing may load, frame or refer from it.
+    headers.insert(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    headers.insert(
+        axum::http::header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        axum::http::header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("DENY"),
+    );
+    headers.insert(
+        axum::http::HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        axum::http::HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
     if state.dev {
         headers.insert(DEV_INSTANCE.clone(), HeaderValue::from_static("true"));
     }

@@ -19,6 +19,15 @@ async fn dev_instance_is_unsealed_and_says_so_on_every_response() {
             h["strict-transport-security"],
             "max-age=63072000; includeSubDomains"
         );
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'")
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert!(h.get("server").is_none() && h.get("x-powered-by").is_none());
         let id = h["x-request-id"].to_str().unwrap().to_owned();
         assert!(id.starts_with("req_") && id.len() == 28, "{id}");
     }
