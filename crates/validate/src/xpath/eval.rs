@@ -97,61 +97,95 @@ pub(crate) struct Program {
 #[derive(Debug)]
 pub(crate) struct DocIndex {
     name_of: Vec<NameId>,
-    by_name: Vec<Vec<u32>>,
+    /// Elements of each name in document order: `by_name_list[by_name_start[id]..
+    /// by_name_start[id + 1]]`.
+    by_name_start: Vec<u32>,
+    by_name_list: Vec<u32>,
     subtree_end: Vec<u32>,
-    /// (parent, child name, child) for every element child with an interned name, sorted:
-    /// `child::name` is a binary search instead of a scan over all children.
+    /// (parent, child name, child) for every element child with an interned name, grouped
+    /// by parent and sorted by name within a parent: `child::name` is a binary search in
+    /// the parent's few entries.
     kids: Vec<(u32, NameId, u32)>,
-    /// Where each node's entries start in `kids` (one more entry than nodes), so that the
-    /// search for `child::name` only looks at that parent's few children.
+    /// Where each node's entries start in `kids` (one more entry than nodes).
     kid_start: Vec<u32>,
 }
 
 impl DocIndex {
-    /// Builds the index in one pass over the document.
+    /// Builds the index in two passes over the document, without sorting it as a whole.
     pub(crate) fn build(doc: &Document<'_>, names: &Names) -> Self {
         let nodes: Vec<Node<'_, '_>> = doc.descendants().collect();
         let n = nodes.len();
         let mut name_of = vec![NameId::MAX; n];
-        let mut by_name = vec![Vec::new(); names.len()];
-        let mut kids = Vec::new();
+        let mut per_name = vec![0u32; names.len()];
+        let mut per_parent = vec![0u32; n];
         // Elements mostly share a few namespaces: hash each namespace URI once per run of
         // elements in it (roxmltree hands out the same string for the same namespace).
         let mut last_ns: Option<(&str, Option<&crate::xpath::parse::LocalNames>)> = None;
         for node in &nodes {
-            if node.is_element() {
-                let i = node.id().get_usize();
-                let t = node.tag_name();
-                let ns = t.namespace().unwrap_or("");
-                let table = match last_ns {
-                    Some((prev, table)) if std::ptr::eq(prev, ns) => table,
-                    _ => {
-                        let table = names.in_namespace(ns);
-                        last_ns = Some((ns, table));
-                        table
+            if !node.is_element() {
+                continue;
+            }
+            let t = node.tag_name();
+            let ns = t.namespace().unwrap_or("");
+            let table = match last_ns {
+                Some((prev, table)) if std::ptr::eq(prev, ns) => table,
+                _ => {
+                    let table = names.in_namespace(ns);
+                    last_ns = Some((ns, table));
+                    table
+                }
+            };
+            let Some(id) = table.and_then(|m| m.get(t.name()).copied()) else {
+                continue;
+            };
+            if let Some(slot) = name_of.get_mut(node.id().get_usize()) {
+                *slot = id;
+            }
+            if let Some(c) = per_name.get_mut(id as usize) {
+                *c += 1;
+            }
+            if let Some(c) = node
+                .parent()
+                .and_then(|p| per_parent.get_mut(p.id().get_usize()))
+            {
+                *c += 1;
+            }
+        }
+        let by_name_start = prefix_sums(&per_name);
+        let kid_start = prefix_sums(&per_parent);
+        let mut by_name_list = vec![0u32; by_name_start.last().map_or(0, |&x| x as usize)];
+        let mut kids = vec![(0u32, 0 as NameId, 0u32); kid_start.last().map_or(0, |&x| x as usize)];
+        let mut name_fill = by_name_start.clone();
+        let mut kid_fill = kid_start.clone();
+        for node in &nodes {
+            let i = node.id().get_usize();
+            let id = name_of.get(i).copied().unwrap_or(NameId::MAX);
+            if id == NameId::MAX {
+                continue;
+            }
+            if let Some(at) = name_fill.get_mut(id as usize) {
+                if let Some(slot) = by_name_list.get_mut(*at as usize) {
+                    *slot = to_u32(i);
+                }
+                *at += 1;
+            }
+            if let Some(p) = node.parent() {
+                let pi = p.id().get_usize();
+                if let Some(at) = kid_fill.get_mut(pi) {
+                    if let Some(slot) = kids.get_mut(*at as usize) {
+                        *slot = (to_u32(pi), id, to_u32(i));
                     }
-                };
-                if let Some(id) = table.and_then(|m| m.get(t.name()).copied()) {
-                    if let Some(slot) = name_of.get_mut(i) {
-                        *slot = id;
-                    }
-                    if let Some(list) = by_name.get_mut(id as usize) {
-                        list.push(to_u32(i));
-                    }
-                    if let Some(p) = node.parent() {
-                        kids.push((to_u32(p.id().get_usize()), id, to_u32(i)));
-                    }
+                    *at += 1;
                 }
             }
         }
-        kids.sort_unstable();
-        let mut kid_start = vec![0u32; n + 1];
-        let mut at = 0usize;
-        for (p, slot) in kid_start.iter_mut().enumerate() {
-            while kids.get(at).is_some_and(|k| (k.0 as usize) < p) {
-                at += 1;
+        for w in kid_start.windows(2) {
+            if let [lo, hi] = w
+                && hi - lo > 1
+                && let Some(group) = kids.get_mut(*lo as usize..*hi as usize)
+            {
+                group.sort_unstable();
             }
-            *slot = to_u32(at);
         }
         // Last descendant of each node, children before parents (reverse document order).
         let mut subtree_end = vec![0u32; n];
@@ -170,12 +204,32 @@ impl DocIndex {
         }
         Self {
             name_of,
-            by_name,
+            by_name_start,
+            by_name_list,
             subtree_end,
             kids,
             kid_start,
         }
     }
+
+    /// The elements named `id`, in document order.
+    fn by_name(&self, id: NameId) -> Option<&[u32]> {
+        let i = id as usize;
+        let (lo, hi) = (*self.by_name_start.get(i)?, *self.by_name_start.get(i + 1)?);
+        self.by_name_list.get(lo as usize..hi as usize)
+    }
+}
+
+/// `[0, c0, c0 + c1, …]`: the start of each group, and the total last.
+fn prefix_sums(counts: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(counts.len() + 1);
+    let mut acc = 0u32;
+    out.push(0);
+    for c in counts {
+        acc = acc.saturating_add(*c);
+        out.push(acc);
+    }
+    out
 }
 
 fn to_u32(i: usize) -> u32 {
@@ -1395,7 +1449,7 @@ impl<'a> Ev<'a> {
         if id == NameId::MAX {
             return;
         }
-        let Some(list) = self.idx.by_name.get(id as usize) else {
+        let Some(list) = self.idx.by_name(id) else {
             return;
         };
         let start = to_u32(node.id().get_usize());
@@ -1473,7 +1527,7 @@ impl<'a> Ev<'a> {
 
     fn preceding(&self, node: Node<'a, 'a>, test: &NodeTest, axis: Axis, out: &mut Vec<XNode<'a>>) {
         if let NodeTest::Name(id, ..) = test
-            && let Some(list) = self.idx.by_name.get(*id as usize)
+            && let Some(list) = self.idx.by_name(*id)
         {
             // Elements of that name before `node` that do not contain it, nearest first.
             let at = node.id().get_usize();

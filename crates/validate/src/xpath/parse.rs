@@ -6,6 +6,7 @@
 //! silently skipped.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -30,13 +31,37 @@ fn err<T>(msg: impl Into<String>) -> CResult<T> {
 }
 
 /// Local name → id within one namespace.
-pub(crate) type LocalNames = HashMap<Box<str>, NameId>;
+pub(crate) type LocalNames = HashMap<Box<str>, NameId, BuildHasherDefault<Fnv>>;
+
+/// FNV-1a: the name tables are looked up once per element of every document, with short
+/// keys, where SipHash's setup dominates. The tables hold only the rules' own names, so a
+/// document cannot make them degrade (it only chooses the keys looked up).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
 
 /// Interned element names of one compiled unit.
 #[derive(Debug, Default)]
 pub(crate) struct Names {
     /// Namespace URI → local name → id; two levels so that lookups borrow.
-    map: HashMap<Box<str>, LocalNames>,
+    map: HashMap<Box<str>, LocalNames, BuildHasherDefault<Fnv>>,
     count: usize,
 }
 
