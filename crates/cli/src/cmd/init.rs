@@ -2,7 +2,7 @@
 //!
 //! Draws a root key, splits it into N shares (threshold K), writes each
 //! share to its own 0600 file (optionally encrypted to a custodian's
-//! passphrase), creates the database and stores the share-set record, KEK
+//! passphrase, or age-encrypted to a custodian's `--recipient`), creates the database and stores the share-set record, KEK
 //! version 1 and the audit checkpoint signing key (sealed under that KEK) in
 //! one transaction, writes the checkpoint public key file and appends the
 //! `keys.init` audit entry. The root key itself is never written anywhere and
@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use faktura_crypto::{Keyring, OsRng, RootKey, split_root_key};
 
 use super::keys::{
-    KeyStore, ShareOutput, create_private_dir, read_passphrases, share_params, write_shares,
+    KeyStore, ShareOutput, create_private_dir, share_params, share_protection, write_shares,
 };
 
 /// Arguments of `faktura init`.
@@ -30,7 +30,7 @@ pub(crate) struct Args {
 /// Runs the command.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let params = share_params(&args.output)?;
-    let passphrases = read_passphrases(&args.output.passphrase_files, params.total())?;
+    let protection = share_protection(&args.output, params.total())?;
     // Refuse before making anything if the instance exists.
     KeyStore::ensure_absent(&args.data_dir)?;
 
@@ -39,7 +39,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (ring, kek) = Keyring::create(root, &OsRng)?;
     let (signing_row, signer) = super::audit::new_signing_key(&ring)?;
 
-    let written = write_shares(&args.output.share_dir, &shares, &passphrases)?;
+    let written = write_shares(&args.output.share_dir, &shares, &protection)?;
     // The public key file goes first: if creating the database then fails, no
     // instance exists and a retry overwrites the file.
     create_private_dir(&args.data_dir)?;

@@ -1,13 +1,17 @@
 //! `faktura keys rotate|rekey`, and the share-file handling that `init` shares.
 //!
 //! Every command that needs the root key takes K share files
-//! (`--share-file`, repeated). All shares are read and checked, and the root
+//! (`--share-file`, repeated): plain, encrypted to a passphrase
+//! (`--share-passphrase-file`) or to an age recipient (`--identity` with the
+//! custodian's age identity file). All shares are read and checked, and the root
 //! key is recombined and verified against the instance's check value,
 //! before anything is written: with fewer than K distinct valid shares the
 //! command fails and changes nothing.
 //!
 //! Share files are written one per file, created new (never overwritten)
-//! with mode 0600 in a directory of mode 0700, and never printed.
+//! with mode 0600 in a directory of mode 0700, and never printed; with
+//! `--recipient age1…` (once per share) share i is age-encrypted to the i-th
+//! recipient and its file name ends in `.txt.age`.
 
 use std::fs;
 use std::io::Write as _;
@@ -16,8 +20,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use faktura_crypto::{
-    Keyring, OsRng, RootKey, SecretString, Share, ShareParams, ShareSetRecord, Unsealer,
-    WrappedDataKey, WrappedKek,
+    AgeIdentities, AgeRecipient, Keyring, OsRng, RootKey, SecretBytes, SecretString, Share,
+    ShareParams, ShareSetRecord, Unsealer, WrappedDataKey, WrappedKek,
 };
 pub(crate) use faktura_store::keyring::StoredKeys;
 
@@ -49,6 +53,9 @@ pub(crate) struct ShareInput {
         value_name = "FILE"
     )]
     passphrase_files: Vec<PathBuf>,
+    /// Age identity file (`AGE-SECRET-KEY-1…` lines, as written by `age-keygen`) for age-encrypted share files; repeat for several custodians.
+    #[arg(long = "identity", value_name = "FILE")]
+    identity_files: Vec<PathBuf>,
 }
 
 /// How to split and where to write new shares.
@@ -66,6 +73,9 @@ pub(crate) struct ShareOutput {
     /// Encrypt share i to the passphrase in the i-th file (repeat N times, or not at all).
     #[arg(long = "passphrase-file", value_name = "FILE")]
     pub(crate) passphrase_files: Vec<PathBuf>,
+    /// Encrypt share i to the i-th custodian's age recipient (`age1…`, from `age-keygen`); repeat N times, or not at all. The files are named `….txt.age`.
+    #[arg(long = "recipient", value_name = "AGE_RECIPIENT")]
+    pub(crate) recipients: Vec<String>,
     /// DEVELOPMENT ONLY: one share that alone unseals (no split knowledge).
     #[arg(long)]
     dev_single_share: bool,
@@ -161,13 +171,13 @@ fn rekey(args: &RekeyArgs) -> anyhow::Result<ExitCode> {
     let store = KeyStore::open(&args.data_dir)?;
     let stored = store.read()?;
     let params = share_params(&args.output)?;
-    let passphrases = read_passphrases(&args.output.passphrase_files, params.total())?;
+    let protection = share_protection(&args.output, params.total())?;
     let root = unseal(&args.input, &stored.share_set)?;
     let ring = Keyring::open(root, &stored.keks)
         .context("the stored key-encryption keys do not open under the root key")?;
     let (shares, record) = ring.rekey(params, &OsRng)?;
     // New share files first: if the store write then fails, the old shares stay valid.
-    let written = write_shares(&args.output.share_dir, &shares, &passphrases)?;
+    let written = write_shares(&args.output.share_dir, &shares, &protection)?;
     store.append_share_set(&stored, &record)?;
     store.audit(
         "keys.rekey",
@@ -202,6 +212,62 @@ pub(crate) fn share_params(output: &ShareOutput) -> anyhow::Result<ShareParams> 
         .map_err(|e| anyhow::anyhow!("{e} (use --shares N --threshold K with 2 <= K <= N <= 255)"))
 }
 
+/// How new share files are protected.
+#[derive(Debug)]
+pub(crate) enum ShareProtection {
+    /// Plain share files (the custodian protects the file).
+    Plain,
+    /// Share i encrypted to the i-th passphrase.
+    Passphrases(Vec<SecretString>),
+    /// Share i age-encrypted to the i-th recipient.
+    Recipients(Vec<AgeRecipient>),
+}
+
+/// Reads `--passphrase-file`s or parses `--recipient`s: one per share, or none; not both.
+pub(crate) fn share_protection(output: &ShareOutput, total: u8) -> anyhow::Result<ShareProtection> {
+    match (
+        output.passphrase_files.is_empty(),
+        output.recipients.is_empty(),
+    ) {
+        (true, true) => Ok(ShareProtection::Plain),
+        (false, true) => Ok(ShareProtection::Passphrases(read_passphrases(
+            &output.passphrase_files,
+            total,
+        )?)),
+        (true, false) => Ok(ShareProtection::Recipients(parse_recipients(
+            &output.recipients,
+            total,
+        )?)),
+        (false, false) => bail!(
+            "--passphrase-file and --recipient were both given: encrypt the share files either to passphrases or to age recipients (one per share), not both"
+        ),
+    }
+}
+
+/// Parses `--recipient`s: exactly one per share, each a distinct x25519 `age1…` recipient.
+fn parse_recipients(texts: &[String], total: u8) -> anyhow::Result<Vec<AgeRecipient>> {
+    if texts.len() != usize::from(total) {
+        bail!(
+            "{} --recipient(s) given for {total} shares: give exactly one age recipient per share (share i goes to the i-th recipient), or none",
+            texts.len()
+        );
+    }
+    let mut recipients: Vec<AgeRecipient> = Vec::with_capacity(texts.len());
+    for (i, text) in texts.iter().enumerate() {
+        let recipient = AgeRecipient::parse(text)
+            .with_context(|| format!("--recipient number {} (`{}`)", i + 1, text.trim()))?;
+        if let Some(first) = recipients.iter().position(|r| *r == recipient) {
+            bail!(
+                "--recipient number {} repeats number {}: one custodian holding two shares weakens the split; give each share its own custodian's recipient",
+                i + 1,
+                first + 1
+            );
+        }
+        recipients.push(recipient);
+    }
+    Ok(recipients)
+}
+
 /// Reads passphrase files (one line each); there must be none or exactly `total`.
 pub(crate) fn read_passphrases(files: &[PathBuf], total: u8) -> anyhow::Result<Vec<SecretString>> {
     if !files.is_empty() && files.len() != usize::from(total) {
@@ -228,36 +294,93 @@ fn read_passphrase(path: &Path) -> anyhow::Result<SecretString> {
     Ok(SecretString::from(line))
 }
 
+/// Reads the age identity files given with `--identity` (all pooled).
+pub(crate) fn read_identities(files: &[PathBuf]) -> anyhow::Result<AgeIdentities> {
+    let mut identities = AgeIdentities::new();
+    for path in files {
+        let bytes = read_bounded_bytes(
+            path,
+            4 * faktura_crypto::MAX_SHARE_FILE,
+            "age identity file",
+        )?;
+        let text = std::str::from_utf8(bytes.expose_secret()).map_err(|_| {
+            anyhow::anyhow!(
+                "{} is not a text file: it is not an age identity file",
+                path.display()
+            )
+        })?;
+        identities.extend(
+            AgeIdentities::parse(text).with_context(|| format!("--identity {}", path.display()))?,
+        );
+    }
+    Ok(identities)
+}
+
+/// Parses one share file's bytes: age-encrypted (needs `identities`),
+/// passphrase-encrypted (takes the next of `passphrases`) or plain.
+pub(crate) fn parse_share_file<'a>(
+    bytes: &[u8],
+    path: &Path,
+    identities: &AgeIdentities,
+    passphrases: &mut impl Iterator<Item = &'a PathBuf>,
+) -> anyhow::Result<Share> {
+    if Share::is_age(bytes) {
+        if identities.is_empty() {
+            bail!(
+                "{} is age-encrypted: give its custodian's age identity file with --identity",
+                path.display()
+            );
+        }
+        return Share::from_age(bytes, identities)
+            .with_context(|| format!("share file {}", path.display()));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "{} is not a text file: it is not a share file",
+            path.display()
+        )
+    })?;
+    let passphrase = if Share::is_encrypted_text(text) {
+        let file = passphrases.next().with_context(|| {
+            format!("{} is encrypted: give its passphrase with --share-passphrase-file (in the order of the encrypted share files)", path.display())
+        })?;
+        Some(read_passphrase(file)?)
+    } else {
+        None
+    };
+    Share::from_text(text, passphrase.as_ref())
+        .with_context(|| format!("share file {}", path.display()))
+}
+
 /// Reads, checks and recombines the shares; verifies the root key against `record`.
 pub(crate) fn unseal(input: &ShareInput, record: &ShareSetRecord) -> anyhow::Result<RootKey> {
     let mut passphrases = input.passphrase_files.iter();
+    let identities = read_identities(&input.identity_files)?;
+    let mut used_identities = false;
     let mut unsealer = Unsealer::new(record.clone());
     let mut stdin = std::io::stdin().lock();
     for path in &input.share_files {
-        let text = if path.as_os_str() == "-" {
+        let bytes = if path.as_os_str() == "-" {
             eprintln!(
                 "Custodian: paste your share file, then press Enter (it is read, never printed)."
             );
             read_share_block(&mut stdin)?
         } else {
-            read_bounded(path)?
+            read_bounded_bytes(path, faktura_crypto::MAX_SHARE_FILE, "share file")?
         };
-        let passphrase = if Share::is_encrypted_text(text.expose_secret()) {
-            let file = passphrases.next().with_context(|| {
-                format!("{} is encrypted: give its passphrase with --share-passphrase-file (in the order of the encrypted share files)", path.display())
-            })?;
-            Some(read_passphrase(file)?)
-        } else {
-            None
-        };
-        let share = Share::from_text(text.expose_secret(), passphrase.as_ref())
-            .with_context(|| format!("share file {}", path.display()))?;
+        used_identities |= Share::is_age(bytes.expose_secret());
+        let share = parse_share_file(bytes.expose_secret(), path, &identities, &mut passphrases)?;
         let progress = unsealer
             .add(share)
             .with_context(|| format!("share file {}", path.display()))?;
         eprintln!(
             "Share accepted: {} of {} needed.",
             progress.have, progress.need
+        );
+    }
+    if !identities.is_empty() && !used_identities {
+        bail!(
+            "--identity was given but none of the share files is age-encrypted: drop --identity, or give the age-encrypted (`.txt.age`) share files; nothing was changed"
         );
     }
     let root = unsealer
@@ -268,10 +391,14 @@ pub(crate) fn unseal(input: &ShareInput, record: &ShareSetRecord) -> anyhow::Res
 
 /// Reads one share file's text from standard input: its magic line and the
 /// fixed number of lines that follow (7 for a plain share, 9 for an
-/// encrypted one), so custodians can paste shares one after another.
-fn read_share_block<R: std::io::BufRead>(input: &mut R) -> anyhow::Result<SecretString> {
+/// encrypted one), or an armoured age file up to its END line, so custodians
+/// can paste shares one after another.
+fn read_share_block<R: std::io::BufRead>(input: &mut R) -> anyhow::Result<SecretBytes> {
+    const AGE_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
+    const AGE_END: &str = "-----END AGE ENCRYPTED FILE-----";
     let mut block = String::new();
     let mut expected = None;
+    let mut age = false;
     let mut lines = 0usize;
     while expected.is_none_or(|n| lines < n) {
         let mut line = String::new();
@@ -290,62 +417,88 @@ fn read_share_block<R: std::io::BufRead>(input: &mut R) -> anyhow::Result<Secret
             expected = Some(match line.trim_end() {
                 "faktura-share v1" => 7,
                 "faktura-share v1 encrypted" => 9,
-                _ => bail!("standard input does not start with a share file (`faktura-share v1`)"),
+                AGE_BEGIN => {
+                    age = true;
+                    usize::MAX
+                }
+                _ => bail!(
+                    "standard input does not start with a share file (`faktura-share v1` or `{AGE_BEGIN}`)"
+                ),
             });
         }
+        let end = age && line.trim_end() == AGE_END;
         block.push_str(&line);
         lines += 1;
         if block.len() > faktura_crypto::MAX_SHARE_FILE {
             bail!("the share on standard input is too long to be a share file");
         }
+        if end {
+            break;
+        }
     }
-    Ok(SecretString::new(block))
+    Ok(SecretBytes::new(block.into_bytes()))
 }
 
-/// Reads a share file, refusing anything longer than a share file can be.
-fn read_bounded(path: &Path) -> anyhow::Result<SecretString> {
+/// Reads a secret file (a share or identity file) into memory that is
+/// wiped on drop, refusing anything longer than `limit` bytes.
+pub(crate) fn read_bounded_bytes(
+    path: &Path,
+    limit: usize,
+    what: &str,
+) -> anyhow::Result<SecretBytes> {
     use std::io::Read as _;
-    let limit = faktura_crypto::MAX_SHARE_FILE;
-    let mut bytes = Vec::with_capacity(limit);
+    // Allocated once at full size, so no reallocation leaves a copy behind.
+    let mut bytes = Vec::with_capacity(limit + 1);
     fs::File::open(path)
         .and_then(|f| f.take(limit as u64 + 1).read_to_end(&mut bytes))
-        .with_context(|| format!("cannot read share file {}", path.display()))?;
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
     if bytes.len() > limit {
         bail!(
-            "{} is larger than {limit} bytes: it is not a share file",
+            "{} is larger than {limit} bytes: it is not a {what}",
             path.display()
         );
     }
-    // The bytes move into the string (no copy), which wipes itself on drop.
-    let text = String::from_utf8(bytes).map_err(|_| {
-        anyhow::anyhow!(
-            "{} is not a text file: it is not a share file",
-            path.display()
-        )
-    })?;
-    Ok(SecretString::new(text))
+    Ok(SecretBytes::new(bytes))
 }
 
 /// Writes one file per share, mode 0600, refusing to overwrite; returns the paths.
 pub(crate) fn write_shares(
     dir: &Path,
     shares: &[Share],
-    passphrases: &[SecretString],
+    protection: &ShareProtection,
 ) -> anyhow::Result<Vec<PathBuf>> {
     create_private_dir(dir)?;
     let total = shares.len();
     let mut written = Vec::with_capacity(total);
     for (ordinal, share) in shares.iter().enumerate() {
         let set = share.set_id().to_string();
+        let (contents, suffix) = match protection {
+            ShareProtection::Plain => (share.to_text(), ""),
+            ShareProtection::Passphrases(p) => (
+                SecretString::new(
+                    share.to_encrypted_text(
+                        p.get(ordinal)
+                            .context("one passphrase per share is required")?,
+                        &OsRng,
+                    )?,
+                ),
+                "",
+            ),
+            ShareProtection::Recipients(r) => (
+                SecretString::new(
+                    share.to_age_text(
+                        r.get(ordinal)
+                            .context("one age recipient per share is required")?,
+                    )?,
+                ),
+                ".age",
+            ),
+        };
         let path = dir.join(format!(
-            "share-{}-of-{total}-{}.txt",
+            "share-{}-of-{total}-{}.txt{suffix}",
             ordinal + 1,
             set.get(..8).unwrap_or(&set)
         ));
-        let contents = match passphrases.get(ordinal) {
-            Some(p) => SecretString::new(share.to_encrypted_text(p, &OsRng)?),
-            None => share.to_text(),
-        };
         let mut file = private_file(&path)?;
         file.write_all(contents.expose_secret().as_bytes())
             .and_then(|()| file.sync_all())

@@ -1,14 +1,15 @@
 //! `faktura unseal`: supplies one custodian's share to a running server.
 //!
-//! An encrypted share file is decrypted here with its passphrase, so the
-//! passphrase never leaves the custodian's machine; the share travels over
+//! An encrypted share file is decrypted here with its passphrase or, if it
+//! is age-encrypted, with the custodian's age identity file, so neither
+//! leaves the custodian's machine; the share travels over
 //! TLS, verified against `--ca-file` (or the system's CAs).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use faktura_crypto::{SecretString, Share};
+use faktura_crypto::Share;
 
 /// Arguments of `faktura unseal`.
 #[derive(Debug, clap::Args)]
@@ -19,9 +20,12 @@ pub(crate) struct Args {
     /// This custodian's share file.
     #[arg(long, value_name = "FILE")]
     share_file: PathBuf,
-    /// Passphrase file, if the share file is encrypted.
+    /// Passphrase file, if the share file is encrypted to a passphrase.
     #[arg(long, value_name = "FILE")]
     share_passphrase_file: Option<PathBuf>,
+    /// Age identity file (`AGE-SECRET-KEY-1…`, from `age-keygen`), if the share file is age-encrypted.
+    #[arg(long = "identity", value_name = "FILE")]
+    identity_files: Vec<PathBuf>,
     /// CA certificate (PEM) that signed the server's certificate.
     #[arg(long, value_name = "FILE")]
     ca_file: Option<PathBuf>,
@@ -32,37 +36,24 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !args.server.starts_with("https://") {
         bail!("--server must be an https:// URL; shares are never sent in plain text");
     }
-    let meta = std::fs::metadata(&args.share_file)
-        .with_context(|| format!("cannot read share file {}", args.share_file.display()))?;
-    if meta.len() > faktura_crypto::MAX_SHARE_FILE as u64 {
+    let bytes = super::keys::read_bounded_bytes(
+        &args.share_file,
+        faktura_crypto::MAX_SHARE_FILE,
+        "share file",
+    )?;
+    let identities = super::keys::read_identities(&args.identity_files)?;
+    if !identities.is_empty() && !Share::is_age(bytes.expose_secret()) {
         bail!(
-            "{} is too large to be a share file",
+            "--identity was given but {} is not age-encrypted: drop --identity",
             args.share_file.display()
         );
     }
-    let text = SecretString::new(
-        std::fs::read_to_string(&args.share_file)
-            .with_context(|| format!("cannot read share file {}", args.share_file.display()))?,
-    );
-    let passphrase = match &args.share_passphrase_file {
-        Some(path) => Some(SecretString::new(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read passphrase file {}", path.display()))?
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
-        )),
-        None => None,
-    };
-    if Share::is_encrypted_text(text.expose_secret()) && passphrase.is_none() {
-        bail!(
-            "{} is encrypted: give its passphrase with --share-passphrase-file",
-            args.share_file.display()
-        );
-    }
-    let share = Share::from_text(text.expose_secret(), passphrase.as_ref())
-        .with_context(|| format!("share file {}", args.share_file.display()))?;
+    let share = super::keys::parse_share_file(
+        bytes.expose_secret(),
+        &args.share_file,
+        &identities,
+        &mut args.share_passphrase_file.iter(),
+    )?;
     let ca = match &args.ca_file {
         Some(path) => Some(
             std::fs::read(path)

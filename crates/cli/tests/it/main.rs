@@ -1,5 +1,6 @@
 //! Integration tests of the `faktura` binary: one test binary, one module per area.
 
+mod age_shares;
 mod audit;
 mod convert;
 mod keys;
