@@ -479,17 +479,8 @@ impl<'a> Ev<'a> {
                 })])
             }
             Expr::Union(a, b) => {
-                let mut x = self.eval(a, f)?;
-                x.extend(self.eval(b, f)?);
-                let mut nodes = Vec::with_capacity(x.len());
-                for i in x {
-                    match i {
-                        Item::Node(n) => nodes.push(n),
-                        Item::Atom(_) => {
-                            return Err(XpError::ty("the operands of `|` must be nodes"));
-                        }
-                    }
-                }
+                let mut nodes = Vec::new();
+                self.union_into(a, b, f, &mut nodes)?;
                 nodes.sort();
                 nodes.dedup();
                 Ok(nodes.into_iter().map(Item::Node).collect())
@@ -557,6 +548,39 @@ impl<'a> Ev<'a> {
                 self.call_user(*i, vals)
             }
         }
+    }
+
+    /// The nodes of `a | b` into `out`, unsorted: nested unions (`a | b | c | …`) are
+    /// collected into one list and sorted once by the caller. Operands are evaluated and
+    /// checked in the order, and with the errors, of evaluating each union on its own.
+    fn union_into(
+        &mut self,
+        a: &'a Expr,
+        b: &'a Expr,
+        f: &Focus<'a>,
+        out: &mut Vec<XNode<'a>>,
+    ) -> R<()> {
+        let left = match a {
+            Expr::Union(x, y) => {
+                self.union_into(x, y, f, out)?;
+                None
+            }
+            _ => Some(self.eval(a, f)?),
+        };
+        let right = match b {
+            Expr::Union(x, y) => {
+                self.union_into(x, y, f, out)?;
+                None
+            }
+            _ => Some(self.eval(b, f)?),
+        };
+        for i in left.into_iter().chain(right).flatten() {
+            match i {
+                Item::Node(n) => out.push(n),
+                Item::Atom(_) => return Err(XpError::ty("the operands of `|` must be nodes")),
+            }
+        }
+        Ok(())
     }
 
     fn bind_local(&mut self, slot: usize, v: Seq<'a>) {
