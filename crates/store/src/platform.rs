@@ -1259,3 +1259,40 @@ impl Store {
 
 /// The built-in role that must always have at least one member.
 pub const OWNER: &str = "owner";
+
+// ---- members (queries added with the members, invitations and roles handlers) ----
+
+impl Store {
+    /// The logins of the members holding `role` in a company (to end their
+    /// sessions when the role's permissions change).
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn logins_with_role(&self, company_id: &str, role: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = with_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT login_id FROM membership WHERE company_id = $1 AND role = $2
+                 ORDER BY created_us, id",
+            )
+            .bind(company_id)
+            .bind(role)
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// How many members a company has.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn member_count(&self, company_id: &str) -> Result<i64> {
+        let (n,): (i64,) = with_pool!(self, |p| {
+            sqlx::query_as("SELECT COUNT(*) FROM membership WHERE company_id = $1")
+                .bind(company_id)
+                .fetch_one(p)
+                .await?
+        });
+        Ok(n)
+    }
+}
