@@ -565,6 +565,7 @@ impl<'a> Ev<'a> {
                 self.union_into(x, y, f, out)?;
                 None
             }
+            _ if self.descendants_by_name_into(a, f, out) => None,
             _ => Some(self.eval(a, f)?),
         };
         let right = match b {
@@ -572,6 +573,7 @@ impl<'a> Ev<'a> {
                 self.union_into(x, y, f, out)?;
                 None
             }
+            _ if self.descendants_by_name_into(b, f, out) => None,
             _ => Some(self.eval(b, f)?),
         };
         for i in left.into_iter().chain(right).flatten() {
@@ -581,6 +583,29 @@ impl<'a> Ev<'a> {
             }
         }
         Ok(())
+    }
+
+    /// `//name` (from the root of the context node's tree) pushed into `out` straight from
+    /// the name index; false, with nothing pushed, for any other expression or focus.
+    fn descendants_by_name_into(
+        &self,
+        e: &'a Expr,
+        f: &Focus<'a>,
+        out: &mut Vec<XNode<'a>>,
+    ) -> bool {
+        let (Expr::Path(start, steps), Some(Item::Node(n))) = (e, &f.item) else {
+            return false;
+        };
+        let ([Step::Axis(Axis::Descendant, NodeTest::Name(id, ..), preds)], Expr::Root) =
+            (steps.as_slice(), &**start)
+        else {
+            return false;
+        };
+        if !preds.is_empty() {
+            return false;
+        }
+        self.indexed_descendants(n.node.document().root(), *id, out);
+        true
     }
 
     fn bind_local(&mut self, slot: usize, v: Seq<'a>) {
@@ -916,6 +941,9 @@ impl<'a> Ev<'a> {
         if let Expr::ContextItem = start {
             let n = context_node(f)?;
             return self.exists_from(n, steps);
+        }
+        if let (Expr::Root, Some(Item::Node(n))) = (start, &f.item) {
+            return self.exists_from(XNode::of(n.node.document().root()), steps);
         }
         let starts = self.eval(start, f)?;
         for it in &starts {
