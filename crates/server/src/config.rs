@@ -96,7 +96,39 @@ pub struct DatabaseConfig {
     pub password_file: Option<PathBuf>,
 }
 
+/// Largest PostgreSQL password file read.
+const MAX_PASSWORD_BYTES: u64 = 4096;
+
 impl DatabaseConfig {
+    /// The PostgreSQL database to use, with the password read from
+    /// `password_file` (one trailing newline removed), or `None` for SQLite.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming `database.password_file` when it is set
+    /// without a URL, unreadable, too long or not UTF-8 (never quoting it).
+    pub fn postgres(&self) -> Result<Option<crate::instance::PostgresTarget>> {
+        let bad = |reason: String| Error::Config {
+            key: "database.password_file".into(),
+            reason,
+        };
+        let Some(url) = &self.postgres_url else {
+            return match &self.password_file {
+                Some(_) => Err(bad(
+                    "a password file without database.postgres_url: set the URL, or remove the password file to use the embedded SQLite database".into(),
+                )),
+                None => Ok(None),
+            };
+        };
+        let password = match &self.password_file {
+            None => None,
+            Some(path) => Some(read_password(path).map_err(bad)?),
+        };
+        Ok(Some(crate::instance::PostgresTarget::new(
+            url.clone(),
+            password,
+        )))
+    }
+
     /// Refuses a URL that carries a password: secrets never sit in configuration.
     ///
     /// # Errors
@@ -119,6 +151,40 @@ impl DatabaseConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// Reads a password file into zeroizing memory, without its trailing newline.
+fn read_password(path: &Path) -> std::result::Result<faktura_crypto::SecretString, String> {
+    use std::io::Read as _;
+    use zeroize::Zeroize as _;
+    let shown = path.display();
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {shown}: {e}"))?;
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    file.take(MAX_PASSWORD_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_PASSWORD_BYTES {
+        return Err(format!(
+            "{shown} is longer than {MAX_PASSWORD_BYTES} bytes; it must hold only the password"
+        ));
+    }
+    for newline in [b'\n', b'\r'] {
+        if bytes.last() == Some(&newline) {
+            bytes.pop();
+        }
+    }
+    if bytes.contains(&b'\n') {
+        return Err(format!(
+            "{shown} holds more than one line; it must hold only the password"
+        ));
+    }
+    match String::from_utf8(std::mem::take(&mut *bytes)) {
+        Ok(text) => Ok(faktura_crypto::SecretString::new(text)),
+        Err(e) => {
+            e.into_bytes().zeroize();
+            Err(format!("{shown} is not UTF-8 text"))
+        }
     }
 }
 
@@ -345,6 +411,46 @@ mod tests {
         .unwrap();
         let config = Config::load(Some(&file), dev()).unwrap();
         assert!(config.database.postgres_url.is_some());
+    }
+
+    #[test]
+    fn the_password_file_is_read_without_its_newline_and_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("pg-password");
+        let db = |url: Option<&str>| DatabaseConfig {
+            postgres_url: url.map(str::to_owned),
+            password_file: Some(pw.clone()),
+        };
+        let url = Some("postgres://faktura@db.example/faktura");
+        std::fs::write(&pw, "s3cret hunter2\n").unwrap();
+        let target = db(url).postgres().unwrap().unwrap();
+        let shown = format!("{target:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(target.url(), "postgres://faktura@db.example/faktura");
+        assert_eq!(
+            target.connect_url().unwrap().expose_secret(),
+            "postgres://faktura:s3cret%20hunter2@db.example/faktura",
+            "one trailing newline trimmed, the rest kept"
+        );
+
+        std::fs::write(&pw, "s3cret hunter2\nsecond line\n").unwrap();
+        let err = db(url).postgres().unwrap_err().to_string();
+        assert!(
+            err.contains("database.password_file") && !err.contains("hunter2"),
+            "{err}"
+        );
+        std::fs::write(&pw, b"\xff\xfehunter2").unwrap();
+        let err = db(url).postgres().unwrap_err().to_string();
+        assert!(err.contains("UTF-8") && !err.contains("hunter2"), "{err}");
+        std::fs::write(&pw, "x".repeat(5000)).unwrap();
+        assert!(db(url).postgres().is_err());
+        std::fs::remove_file(&pw).unwrap();
+        let err = db(url).postgres().unwrap_err().to_string();
+        assert!(err.contains("cannot open"), "{err}");
+
+        let err = db(None).postgres().unwrap_err().to_string();
+        assert!(err.contains("postgres_url"), "{err}");
+        assert!(DatabaseConfig::default().postgres().unwrap().is_none());
     }
 
     #[test]

@@ -6,6 +6,14 @@
 //! the sealed audit checkpoint signing key stored in one transaction, the
 //! checkpoint public key beside the data), so an instance made by either one
 //! is served, checkpointed and verified by the other.
+//!
+//! With `[database] postgres_url` the same rows live in PostgreSQL instead:
+//! the database is "empty" while it holds no share set, and the first
+//! instance to commit its key layout wins. Several instances may start at
+//! once: the store's migrator takes a lock, and the unique index on
+//! `key_material` refuses a second layout, after which the loser removes the
+//! share files it wrote and reads the winner's keys. The data directory
+//! still holds the dev share, the dev certificate and the checkpoint public key.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -29,6 +37,95 @@ pub const SETUP_TOKEN_KIND: &str = "setup-token";
 /// Prefix of the one-time owner setup token.
 pub const SETUP_TOKEN_PREFIX: &str = "fk_setup_";
 
+/// A PostgreSQL database to keep the instance in: the URL as configured
+/// (never with a password) and the password read from `database.password_file`.
+pub struct PostgresTarget {
+    url: String,
+    password: Option<SecretString>,
+}
+
+impl std::fmt::Debug for PostgresTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresTarget")
+            .field("url", &self.url)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+impl PostgresTarget {
+    /// A target from a password-free URL and an optional password.
+    #[must_use]
+    pub const fn new(url: String, password: Option<SecretString>) -> Self {
+        Self { url, password }
+    }
+
+    /// The URL as configured (no password).
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL the driver connects with: the password, percent-encoded, in
+    /// its user-info part. Kept in a zeroizing string.
+    pub(crate) fn connect_url(&self) -> Result<SecretString> {
+        let Some(password) = &self.password else {
+            return Ok(SecretString::new(self.url.clone()));
+        };
+        let bad = || Error::Config {
+            key: "database.postgres_url".into(),
+            reason: "not a URL like postgres://user@host/database".into(),
+        };
+        let (scheme, rest) = self.url.split_once("://").ok_or_else(bad)?;
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        let (user, host) = authority.rsplit_once('@').unwrap_or(("", authority));
+        let mut url =
+            String::with_capacity(self.url.len() + password.expose_secret().len() * 3 + 2);
+        url.push_str(scheme);
+        url.push_str("://");
+        url.push_str(user);
+        url.push(':');
+        percent_encode_into(password.expose_secret(), &mut url);
+        url.push('@');
+        url.push_str(host);
+        url.push_str(tail);
+        Ok(SecretString::new(url))
+    }
+
+    /// Connects and migrates (the migrator serialises concurrent starts).
+    ///
+    /// # Errors
+    /// [`Error::Store`] naming the database without its password.
+    pub async fn open(&self) -> Result<Store> {
+        let url = self.connect_url()?;
+        Ok(Store::open_postgres(url.expose_secret()).await?)
+    }
+
+    /// Creates schema `name` in this database if it does not exist, so that
+    /// several instances (or test runs) can share one database, each
+    /// selecting its own with `?options[search_path]=name`.
+    ///
+    /// # Errors
+    /// [`Error::Store`] for a bad name or a database error.
+    pub async fn create_schema(&self, name: &str) -> Result<()> {
+        let url = self.connect_url()?;
+        Ok(faktura_store::platform::create_postgres_schema(url.expose_secret(), name).await?)
+    }
+}
+
+/// Appends `text` to `out`, every byte but RFC 3986's unreserved ones as `%XX`.
+fn percent_encode_into(text: &str, out: &mut String) {
+    use std::fmt::Write as _;
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+}
+
 /// An opened instance: its database and the public key records.
 #[derive(Debug)]
 pub struct Instance {
@@ -49,7 +146,8 @@ pub struct FirstStart {
     pub setup_token: Option<SecretString>,
 }
 
-/// Opens the instance in `data_dir`, initialising it if the directory holds none.
+/// Opens the instance in `data_dir` (or, with `postgres`, in that database),
+/// initialising it if there is none yet.
 ///
 /// In development mode the single share goes to [`DEV_SHARE_FILE`] in the
 /// data directory; otherwise the N shares go to `share_dir`, which must be
@@ -63,29 +161,46 @@ pub async fn open_or_init(
     share_dir: Option<&Path>,
     params: ShareParams,
     dev: bool,
+    postgres: Option<&PostgresTarget>,
 ) -> Result<(Instance, FirstStart)> {
-    let db = data_dir.join(DATABASE_FILE);
+    let where_ = |what: &str| format!("{what} holds no instance yet");
+    let target = |empty: String| -> Result<Option<&Path>> {
+        if dev {
+            return Ok(None);
+        }
+        share_dir.map(Some).ok_or_else(|| Error::Config {
+            key: "share_dir".into(),
+            reason: format!(
+                "{empty} and a first start writes the custodian share files: pass --share-dir DIR (or set share_dir), a directory the custodians will collect them from"
+            ),
+        })
+    };
+    let params = if dev {
+        ShareParams::danger_single_share()
+    } else {
+        params
+    };
     let mut first = FirstStart::default();
-    if !db.exists() {
-        let target = if dev {
-            None
-        } else {
-            Some(share_dir.ok_or_else(|| Error::Config {
-                key: "share_dir".into(),
-                reason: format!(
-                    "{} holds no instance yet and a first start writes the custodian share files: pass --share-dir DIR (or set share_dir), a directory the custodians will collect them from",
-                    data_dir.display()
-                ),
-            })?)
-        };
-        let params = if dev {
-            ShareParams::danger_single_share()
-        } else {
-            params
-        };
-        first = initialise(data_dir, target, params).await?;
-    }
-    let store = Store::open_sqlite(&db).await?;
+    let store = if let Some(pg) = postgres {
+        let store = pg.open().await?;
+        if holds_no_keys(&store).await? {
+            let share_target = target(where_(&format!("the PostgreSQL database {}", pg.url())))?;
+            let prepared = prepare(data_dir, share_target, params)?;
+            first = commit(data_dir, &store, prepared).await?;
+        }
+        store
+    } else {
+        let db = data_dir.join(DATABASE_FILE);
+        if !db.exists() {
+            let share_target = target(where_(&data_dir.display().to_string()))?;
+            let prepared = prepare(data_dir, share_target, params)?;
+            let store = Store::open_sqlite(&db).await?;
+            restrict_to_owner(&db)?;
+            first = commit(data_dir, &store, prepared).await?;
+            store.close().await;
+        }
+        Store::open_sqlite(&db).await?
+    };
     let stored = store.read_keys().await?;
     let share_set = stored.share_set;
     let keks = stored.keks;
@@ -99,40 +214,50 @@ pub async fn open_or_init(
     ))
 }
 
-async fn initialise(
-    data_dir: &Path,
-    share_dir: Option<&Path>,
-    params: ShareParams,
-) -> Result<FirstStart> {
+/// Whether the database holds no share set: an instance not yet initialised.
+async fn holds_no_keys(store: &Store) -> Result<bool> {
+    Ok(store
+        .key_material_of_kind(&KeyKind::new(KeyKind::SHARE_SET)?)
+        .await?
+        .is_empty())
+}
+
+/// A new key layout, its shares already on disk, not yet committed.
+struct Prepared {
+    record: ShareSetRecord,
+    kek: WrappedKek,
+    rows: Vec<NewKeyMaterial>,
+    now: time::OffsetDateTime,
+    token: SecretString,
+    share_files: Vec<PathBuf>,
+    /// Written under temporary names; renamed into place once committed.
+    pending: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Prepared {
+    /// Removes every file this attempt wrote (its keys were not stored).
+    fn abandon(self) {
+        for path in self
+            .share_files
+            .iter()
+            .chain(self.pending.iter().map(|(tmp, _)| tmp))
+        {
+            if let Err(e) = std::fs::remove_file(path) {
+                tracing::warn!(file = %path.display(), error = %e, "cannot remove a file of an abandoned first start; delete it");
+            }
+        }
+    }
+}
+
+/// Draws the keys and writes the shares (and the public key) first: if
+/// storing fails, no instance exists and a retry starts over.
+fn prepare(data_dir: &Path, share_dir: Option<&Path>, params: ShareParams) -> Result<Prepared> {
     let root = RootKey::generate(&OsRng).map_err(Error::Crypto)?;
     let (shares, record) = split_root_key(&root, params, &OsRng).map_err(Error::Crypto)?;
     let (ring, kek) = Keyring::create(root, &OsRng).map_err(Error::Crypto)?;
     let now = SystemClock.now();
     let (signing_row, signer) = keyring::new_signing_key(&ring, &OsRng, now)?;
     drop(ring);
-    create_private_dir(data_dir)?;
-    // Shares and the public key first: if storing fails, no instance exists
-    // and a retry starts over (shares are never overwritten, so the operator
-    // clears the share directory of the failed attempt).
-    let share_files = match share_dir {
-        Some(dir) => write_shares(dir, &shares)?,
-        None => {
-            let path = data_dir.join(DEV_SHARE_FILE);
-            let share = shares
-                .first()
-                .ok_or_else(|| Error::Internal("no share was produced".into()))?;
-            write_private(&path, share.to_text().expose_secret().as_bytes())?;
-            Vec::new()
-        }
-    };
-    let pub_path = data_dir.join(CHECKPOINT_PUBLIC_KEY_FILE);
-    std::fs::write(&pub_path, format!("{}\n", signer.verifier())).map_err(|source| Error::Io {
-        what: format!(
-            "cannot write the checkpoint public key {}",
-            pub_path.display()
-        ),
-        source,
-    })?;
     let token = new_setup_token()?;
     let token_row = NewKeyMaterial {
         kind: KeyKind::new(SETUP_TOKEN_KIND)?,
@@ -142,16 +267,91 @@ async fn initialise(
         wrapped: setup_token_hash(token.expose_secret()).to_vec(),
         created_at: now,
     };
-    let db = data_dir.join(DATABASE_FILE);
-    let store = Store::open_sqlite(&db).await?;
-    restrict_to_owner(&db)?;
-    store
-        .store_initial_keys(&record, &kek, vec![signing_row, token_row], now)
-        .await?;
-    store.close().await;
-    Ok(FirstStart {
+    create_private_dir(data_dir)?;
+    // A random suffix keeps concurrent first starts sharing a directory apart.
+    let mut tag = [0_u8; 6];
+    OsRng.fill(&mut tag).map_err(Error::Crypto)?;
+    let tag = hex(&tag);
+    let pub_path = data_dir.join(CHECKPOINT_PUBLIC_KEY_FILE);
+    let pub_tmp = data_dir.join(format!("{CHECKPOINT_PUBLIC_KEY_FILE}.{tag}.new"));
+    std::fs::write(&pub_tmp, format!("{}\n", signer.verifier())).map_err(|source| Error::Io {
+        what: format!(
+            "cannot write the checkpoint public key {}",
+            pub_tmp.display()
+        ),
+        source,
+    })?;
+    let mut pending = vec![(pub_tmp.clone(), pub_path)];
+    let shares_written = match share_dir {
+        Some(dir) => write_shares(dir, &shares),
+        None => {
+            let path = data_dir.join(DEV_SHARE_FILE);
+            let tmp = data_dir.join(format!("{DEV_SHARE_FILE}.{tag}.new"));
+            shares
+                .first()
+                .ok_or_else(|| Error::Internal("no share was produced".into()))
+                .and_then(|share| write_private(&tmp, share.to_text().expose_secret().as_bytes()))
+                .map(|()| {
+                    pending.push((tmp, path));
+                    Vec::new()
+                })
+        }
+    };
+    let share_files = match shares_written {
+        Ok(files) => files,
+        Err(e) => {
+            let _ = std::fs::remove_file(&pub_tmp);
+            return Err(e);
+        }
+    };
+    Ok(Prepared {
+        record,
+        kek,
+        rows: vec![signing_row, token_row],
+        now,
+        token,
         share_files,
-        setup_token: Some(token),
+        pending,
+    })
+}
+
+/// Stores the prepared layout in one transaction and renames its files into
+/// place. If another instance committed first (the unique index refuses the
+/// second share set), this attempt's files are removed and the first start
+/// is the other instance's: no setup token, no share files here.
+async fn commit(data_dir: &Path, store: &Store, mut prepared: Prepared) -> Result<FirstStart> {
+    let rows = std::mem::take(&mut prepared.rows);
+    let stored = store
+        .store_initial_keys(&prepared.record, &prepared.kek, rows, prepared.now)
+        .await;
+    match stored {
+        Ok(_) => {}
+        Err(faktura_store::Error::Conflict(_)) => {
+            tracing::info!(
+                data_dir = %data_dir.display(),
+                "another instance initialised the database first; using its keys"
+            );
+            prepared.abandon();
+            return Ok(FirstStart::default());
+        }
+        Err(e) => {
+            prepared.abandon();
+            return Err(e.into());
+        }
+    }
+    for (tmp, path) in &prepared.pending {
+        std::fs::rename(tmp, path).map_err(|source| Error::Io {
+            what: format!(
+                "the instance is initialised but {} could not be renamed to {}: rename it by hand",
+                tmp.display(),
+                path.display()
+            ),
+            source,
+        })?;
+    }
+    Ok(FirstStart {
+        share_files: prepared.share_files,
+        setup_token: Some(prepared.token),
     })
 }
 
@@ -279,4 +479,98 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_goes_percent_encoded_into_the_connect_url_only() {
+        let secret = "p@ss:w/rd ?&%é";
+        let with_user = PostgresTarget::new(
+            "postgres://faktura@db.example:5432/faktura?sslmode=require".into(),
+            Some(SecretString::new(secret.into())),
+        );
+        assert_eq!(
+            with_user.connect_url().unwrap().expose_secret(),
+            "postgres://faktura:p%40ss%3Aw%2Frd%20%3F%26%25%C3%A9@db.example:5432/faktura?sslmode=require"
+        );
+        let debug = format!("{with_user:?}");
+        assert!(
+            !debug.contains("p@ss") && debug.contains("[redacted]"),
+            "{debug}"
+        );
+        assert_eq!(
+            with_user.url(),
+            "postgres://faktura@db.example:5432/faktura?sslmode=require"
+        );
+
+        let no_user = PostgresTarget::new(
+            "postgres://db.example/faktura".into(),
+            Some(SecretString::new("x".into())),
+        );
+        assert_eq!(
+            no_user.connect_url().unwrap().expose_secret(),
+            "postgres://:x@db.example/faktura"
+        );
+        let none = PostgresTarget::new("postgres://db.example".into(), None);
+        assert_eq!(
+            none.connect_url().unwrap().expose_secret(),
+            "postgres://db.example"
+        );
+        let bad = PostgresTarget::new("db.example".into(), Some(SecretString::new("x".into())));
+        assert!(bad.connect_url().is_err());
+    }
+
+    /// The path a losing concurrent first start takes: its layout is refused
+    /// by the unique index, its share files and temporary files are removed,
+    /// and the winner's files and keys stay as they were.
+    #[tokio::test]
+    async fn a_second_layout_is_refused_and_its_files_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let params = || ShareParams::new(3, 2).unwrap();
+        let (winner, first) =
+            open_or_init(&data, Some(&dir.path().join("s1")), params(), false, None)
+                .await
+                .unwrap();
+        assert!(first.setup_token.is_some());
+        let public_key = std::fs::read(data.join(CHECKPOINT_PUBLIC_KEY_FILE)).unwrap();
+        let loser_shares = dir.path().join("s2");
+        let prepared = prepare(&data, Some(&loser_shares), params()).unwrap();
+        assert_eq!(std::fs::read_dir(&loser_shares).unwrap().count(), 3);
+        let lost = commit(&data, &winner.store, prepared).await.unwrap();
+        assert!(lost.setup_token.is_none() && lost.share_files.is_empty());
+        assert_eq!(std::fs::read_dir(&loser_shares).unwrap().count(), 0);
+        let names: Vec<String> = std::fs::read_dir(&data)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n.ends_with(".new")), "{names:?}");
+        assert_eq!(
+            std::fs::read(data.join(CHECKPOINT_PUBLIC_KEY_FILE)).unwrap(),
+            public_key
+        );
+        let stored = winner.store.read_keys().await.unwrap();
+        assert_eq!(stored.share_set.to_bytes(), winner.share_set.to_bytes());
+        winner.store.close().await;
+    }
+
+    /// A refused connection names the database but never the password.
+    #[tokio::test]
+    async fn a_connection_error_does_not_show_the_password() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let target = PostgresTarget::new(
+            format!("postgres://faktura@127.0.0.1:{port}/faktura"),
+            Some(SecretString::new("hunter2-secret".into())),
+        );
+        let err = target.open().await.unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(err.contains("127.0.0.1"), "{err}");
+    }
 }

@@ -108,6 +108,7 @@ pub async fn start(config: Config, options: StartOptions) -> Result<Running> {
     // Everything that can fail on configuration is loaded before a first
     // start initialises the instance, so a bad certificate path never
     // leaves an initialised instance whose setup token nobody saw.
+    let postgres = config.database.postgres()?;
     let mut dev_cert_pem = None;
     let identity = match (options.identity, &config.tls, config.dev) {
         (Some(identity), _, _) => identity,
@@ -149,8 +150,11 @@ pub async fn start(config: Config, options: StartOptions) -> Result<Running> {
         config.share_dir.as_deref(),
         params,
         config.dev,
+        postgres.as_ref(),
     )
     .await?;
+    drop(postgres);
+    tracing::info!(database = instance.store.backend_name(), "instance opened");
 
     let mut dev_cert_file = None;
     if let Some(pem) = dev_cert_pem {

@@ -1296,3 +1296,38 @@ impl Store {
         Ok(n)
     }
 }
+
+/// Creates the PostgreSQL schema `name` (if missing) in the database at
+/// `url`, so that several instances or test runs can share one database,
+/// each selecting its own schema with `?options[search_path]=name`.
+///
+/// # Errors
+/// [`Error::Invalid`] unless `name` is 1-63 characters of `a-z`, `0-9` and
+/// `_` starting with a letter; [`Error::Open`] (naming no URL, which may
+/// carry a password) or [`Error::Database`].
+pub async fn create_postgres_schema(url: &str, name: &str) -> Result<()> {
+    use sqlx::Connection as _;
+    let valid = name.len() <= 63
+        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !valid {
+        return Err(Error::Invalid(format!(
+            "schema name `{}` must be 1-63 characters of a-z, 0-9 and _, starting with a letter",
+            name.chars().take(70).collect::<String>()
+        )));
+    }
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .map_err(|e| Error::Open {
+            what: "the PostgreSQL server".into(),
+            reason: e.to_string(),
+        })?;
+    // INVARIANT: `name` was checked above to be a plain identifier (DDL takes no parameters).
+    sqlx::raw_sql(&format!("CREATE SCHEMA IF NOT EXISTS {name}"))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(())
+}

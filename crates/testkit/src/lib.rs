@@ -2,7 +2,8 @@
 //!
 //! [`TestServer`] mints a throwaway CA and a server certificate for
 //! 127.0.0.1 with rcgen, starts the production server (same rustls policy)
-//! on `127.0.0.1:0` with a fresh SQLite data directory, and hands back a
+//! on `127.0.0.1:0` with a fresh SQLite data directory (or a fresh schema
+//! on a PostgreSQL server, [`Builder::postgres`]), and hands back a
 //! reqwest client that trusts only that CA. It does not mock anything and
 //! is a dev-dependency only.
 //!
@@ -67,6 +68,18 @@ pub struct Builder {
     dev: bool,
     systemd: Option<Systemd>,
     auth: faktura_server::config::AuthConfig,
+    postgres: Option<String>,
+}
+
+/// The PostgreSQL schema a [`TestServer`] keeps its data in.
+#[derive(Debug, Clone)]
+pub struct PostgresSchema {
+    /// The server's URL as given to [`Builder::postgres`].
+    pub base_url: String,
+    /// The fresh schema made for this test.
+    pub schema: String,
+    /// The URL the server connects with (`base_url` selecting `schema`).
+    pub url: String,
 }
 
 /// The real server on `127.0.0.1:<ephemeral>` over TLS, with a pinned client.
@@ -84,6 +97,8 @@ pub struct TestServer {
     pub running: Running,
     /// The data directory (deleted on drop).
     pub data: tempfile::TempDir,
+    /// The PostgreSQL schema holding the data, when started with [`Builder::postgres`].
+    pub postgres: Option<PostgresSchema>,
 }
 
 impl TestServer {
@@ -96,6 +111,7 @@ impl TestServer {
             dev: false,
             systemd: None,
             auth: faktura_server::config::AuthConfig::default(),
+            postgres: None,
         }
     }
 
@@ -145,6 +161,16 @@ impl Builder {
         self
     }
 
+    /// Keeps the data in PostgreSQL at `url` (a password-free URL such as
+    /// `FAKTURA_TEST_PG_URL`), in a fresh schema made for this server so that
+    /// tests never see each other's data. The schema is left in place (the
+    /// test cluster is throwaway) for inspection.
+    #[must_use]
+    pub fn postgres(mut self, url: &str) -> Self {
+        self.postgres = Some(url.to_owned());
+        self
+    }
+
     /// Starts the server; returns once it listens (no sleeping).
     ///
     /// # Errors
@@ -167,6 +193,23 @@ impl Builder {
         config.shares = self.shares;
         config.threshold = self.threshold;
         config.auth = self.auth;
+        let postgres = match self.postgres {
+            None => None,
+            Some(base_url) => {
+                let schema = unique_schema_name();
+                faktura_server::instance::PostgresTarget::new(base_url.clone(), None)
+                    .create_schema(&schema)
+                    .await?;
+                let sep = if base_url.contains('?') { '&' } else { '?' };
+                let url = format!("{base_url}{sep}options[search_path]={schema}");
+                config.database.postgres_url = Some(url.clone());
+                Some(PostgresSchema {
+                    base_url,
+                    schema,
+                    url,
+                })
+            }
+        };
         let identity =
             ServerIdentity::from_pem(ca.server_cert_pem.as_bytes(), ca.server_key_pem.as_bytes())?;
         let running = faktura_server::start(
@@ -187,8 +230,24 @@ impl Builder {
             share_files,
             running,
             data,
+            postgres,
         })
     }
+}
+
+/// A schema name no other test (in this or another process) uses.
+fn unique_schema_name() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!(
+        "tk_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// The password every test login uses unless a test says otherwise.

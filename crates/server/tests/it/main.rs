@@ -8,9 +8,11 @@
     reason = "test code: a panic is a test failure with its message"
 )]
 
+mod at_rest;
 mod auth;
 mod frame;
 mod platform;
+mod postgres;
 mod seal;
 mod tls;
 mod unseal_audit;
