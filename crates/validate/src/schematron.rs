@@ -20,8 +20,10 @@ use roxmltree::{Document, Node};
 
 use crate::report::{Finding, Severity};
 use crate::xpath::XpError;
-use crate::xpath::ast::{Axis, Expr, NodeTest, Step};
-use crate::xpath::eval::{Ev, Focus, Global, Instr, ItemType, Occ, Program, SeqType, UserFn};
+use crate::xpath::ast::{Axis, Expr, Fun, NameId, NodeTest, Step};
+use crate::xpath::eval::{
+    Ev, Focus, Global, Instr, ItemType, Occ, PathTrie, Program, SeqType, UserFn,
+};
 use crate::xpath::parse::{CompileError, FnSig, GlobalBinding, StaticContext, XS_NS};
 use crate::xpath::value::{AtomicType, Item, XNode};
 
@@ -34,8 +36,81 @@ const SCHXSLT_NS: &str = "https://doi.org/10.5281/zenodo.1495494";
 pub(crate) struct RuleSet {
     prog: Program,
     rules: Vec<Rule>,
+    /// Per rule, its existence tests of child paths merged into one trie (see
+    /// [`RuleTrie`]); `None` when the rule has too few of them.
+    tries: Vec<Option<RuleTrie>>,
     patterns: usize,
     asserts: usize,
+}
+
+/// The asserts of a rule whose test is the existence (or, under `not()`, the absence) of
+/// a path of child name steps from the context, e.g. the structure checks
+/// `not(not(cac:AccountingSupplierParty/cac:Party/cac:X))`: their paths share one trie,
+/// walked once per firing, instead of one walk per assert. Such a test cannot fail or
+/// depend on anything but the tree, so the verdicts are those of evaluating it.
+#[derive(Debug)]
+struct RuleTrie {
+    trie: PathTrie,
+    /// Per assert: the trie node of its path, and whether the test is true when the path
+    /// exists (false: when it does not).
+    quick: Vec<Option<(usize, bool)>>,
+}
+
+/// Fewer existence tests than this in a rule are evaluated one by one.
+const MIN_TRIE_TESTS: usize = 4;
+
+impl RuleTrie {
+    fn of(rule: &Rule) -> Option<Self> {
+        let mut trie = PathTrie::default();
+        let mut quick = Vec::with_capacity(rule.asserts.len());
+        let mut count = 0;
+        for a in &rule.asserts {
+            let q = child_path_test(&a.test).map(|(names, positive)| {
+                count += 1;
+                (trie.insert(&names), positive)
+            });
+            quick.push(q);
+        }
+        (count >= MIN_TRIE_TESTS).then_some(Self { trie, quick })
+    }
+}
+
+/// `path`, `not(path)`, `not(not(path))`, `exists(path)`, `(path)` … where `path` is child
+/// name steps from the context item: the names, and whether the test's truth is the
+/// path's existence (an even number of `not`).
+fn child_path_test(e: &Expr) -> Option<(Vec<NameId>, bool)> {
+    let mut negations = 0usize;
+    let mut cur = e;
+    loop {
+        cur = match cur {
+            Expr::Call(Fun::Not, args) if args.len() == 1 => {
+                negations += 1;
+                args.first()?
+            }
+            Expr::Call(Fun::Exists, args) if args.len() == 1 => args.first()?,
+            Expr::Seq(items) if items.len() == 1 => items.first()?,
+            Expr::Bool(inner) => inner,
+            _ => break,
+        };
+    }
+    let Expr::Path(start, steps) = cur else {
+        return None;
+    };
+    if !matches!(**start, Expr::ContextItem) || steps.is_empty() {
+        return None;
+    }
+    let mut names = Vec::with_capacity(steps.len());
+    for step in steps {
+        match step {
+            Step::Axis(Axis::Child, NodeTest::Name(id, ..), preds)
+                if preds.is_empty() && *id != NameId::MAX =>
+            {
+                names.push(*id);
+            }
+            _ => return None,
+        }
+    }
+    Some((names, negations.is_multiple_of(2)))
 }
 
 #[derive(Debug)]
@@ -227,9 +302,11 @@ impl RuleSet {
             globals,
             functions,
         };
+        let tries = rules.iter().map(RuleTrie::of).collect();
         Ok(Self {
             prog,
             rules,
+            tries,
             patterns: pattern_ids.len(),
             asserts,
         })
@@ -266,6 +343,7 @@ impl RuleSet {
         let mut claimed = vec![false; self.patterns];
         let mut last: Option<XNode<'a>> = None;
         let mut findings = Vec::new();
+        let mut found: Vec<bool> = Vec::new();
         for (node, ri) in hits {
             if last != Some(node) {
                 claimed.iter_mut().for_each(|c| *c = false);
@@ -280,8 +358,16 @@ impl RuleSet {
             }
             ev.enter_rule(&rule.lets, node);
             let nf = Focus::node(node);
-            for a in &rule.asserts {
-                if !ev.ebv(&a.test, &nf)? {
+            let trie = self.tries.get(ri).and_then(Option::as_ref);
+            if let Some(t) = trie {
+                ev.trie_exists(node, &t.trie, &mut found);
+            }
+            for (ai, a) in rule.asserts.iter().enumerate() {
+                let fired = match trie.and_then(|t| t.quick.get(ai).copied().flatten()) {
+                    Some((leaf, positive)) => found.get(leaf).copied().unwrap_or(false) == positive,
+                    None => ev.ebv(&a.test, &nf)?,
+                };
+                if !fired {
                     continue;
                 }
                 let mut text = String::new();
@@ -926,6 +1012,47 @@ mod tests {
         assert_eq!(
             run(&rs, r#"<r><a c="EUR" unused="1"/></r>"#),
             vec!["UNNAMED:error"]
+        );
+    }
+
+    #[test]
+    fn child_path_existence_tests_share_one_walk_with_the_same_verdicts() {
+        let report = |id: &str, test: &str| {
+            format!(
+                r#"<xsl:if test="{test}"><svrl:successful-report test="x"><xsl:attribute name="id">{id}</xsl:attribute><svrl:text/></svrl:successful-report></xsl:if>"#
+            )
+        };
+        let body = [
+            report("HAS-B-C", "not(not(b/c))"),
+            report("NO-B-C", "not(b/c)"),
+            report("HAS-B-D", "exists(b/d)"),
+            report("HAS-E", "(e)"),
+            report("NO-B-C-F", "not(b/c/f)"),
+            report("HAS-B", "b"),
+            report("OTHER", "b/c = 'x'"),
+        ]
+        .concat();
+        let rs = RuleSet::compile("t", &iso(&body), &[]).unwrap();
+        let t = rs.tries.first().and_then(Option::as_ref).unwrap();
+        let quick = t.quick.iter().filter(|q| q.is_some()).count();
+        assert_eq!(quick, 6, "all but the comparison go through the trie");
+        assert_eq!(
+            run(&rs, r#"<r><a><b><c>x</c><c><f/></c></b></a></r>"#),
+            vec!["HAS-B-C:error", "HAS-B:error", "OTHER:error"]
+        );
+        assert_eq!(
+            run(&rs, r#"<r><a><e/><b><d/></b><b><c/></b></a></r>"#),
+            vec![
+                "HAS-B-C:error",
+                "HAS-B-D:error",
+                "HAS-B:error",
+                "HAS-E:error",
+                "NO-B-C-F:error"
+            ]
+        );
+        assert_eq!(
+            run(&rs, r#"<r><a/></r>"#),
+            vec!["NO-B-C-F:error", "NO-B-C:error"]
         );
     }
 

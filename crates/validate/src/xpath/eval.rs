@@ -243,6 +243,43 @@ fn last_descendant<'a, 'i>(mut n: Node<'a, 'i>) -> Node<'a, 'i> {
     n
 }
 
+/// Paths of child name steps from one starting node, merged by common prefix (node 0 is
+/// the start), so that which of them exist is found in one walk ([`Ev::trie_exists`]).
+#[derive(Debug, Default)]
+pub(crate) struct PathTrie {
+    /// Per trie node: the name its step selects and the trie nodes below it.
+    nodes: Vec<(NameId, Vec<usize>)>,
+}
+
+impl PathTrie {
+    /// Adds a path (names of its child steps) and returns its trie node.
+    pub(crate) fn insert(&mut self, names: &[NameId]) -> usize {
+        if self.nodes.is_empty() {
+            self.nodes.push((NameId::MAX, Vec::new()));
+        }
+        let mut at = 0;
+        for &name in names {
+            let existing = self.nodes.get(at).and_then(|(_, kids)| {
+                kids.iter()
+                    .copied()
+                    .find(|&k| self.nodes.get(k).is_some_and(|(n, _)| *n == name))
+            });
+            at = match existing {
+                Some(k) => k,
+                None => {
+                    let k = self.nodes.len();
+                    self.nodes.push((name, Vec::new()));
+                    if let Some((_, kids)) = self.nodes.get_mut(at) {
+                        kids.push(k);
+                    }
+                    k
+                }
+            };
+        }
+        at
+    }
+}
+
 /// The dynamic focus: context item, position and size.
 #[derive(Clone, Debug)]
 pub(crate) struct Focus<'a> {
@@ -337,6 +374,38 @@ impl<'a> Ev<'a> {
         self.let_slots.clear();
         self.let_slots.extend(lets.iter().map(|_| Slot::Empty));
         self.let_ctx = Some(ctx);
+    }
+
+    /// For each node of `trie`, whether its path selects anything from `start`.
+    pub(crate) fn trie_exists(&self, start: XNode<'a>, trie: &PathTrie, out: &mut Vec<bool>) {
+        out.clear();
+        out.resize(trie.nodes.len(), false);
+        if !start.is_attribute() {
+            self.trie_walk(start.node, trie, 0, out);
+        }
+    }
+
+    fn trie_walk(&self, n: Node<'a, 'a>, trie: &PathTrie, t: usize, out: &mut [bool]) {
+        let Some((_, kids)) = trie.nodes.get(t) else {
+            return;
+        };
+        for &c in kids {
+            let Some((name, below)) = trie.nodes.get(c) else {
+                continue;
+            };
+            for j in self.kid_range(n, *name) {
+                let Some(k) = self.kid(j) else {
+                    continue;
+                };
+                if let Some(slot) = out.get_mut(c) {
+                    *slot = true;
+                }
+                if below.is_empty() {
+                    break;
+                }
+                self.trie_walk(k.node, trie, c, out);
+            }
+        }
     }
 
     /// Evaluates `e` and returns its effective boolean value.
