@@ -1070,6 +1070,31 @@ impl<'a> Ev<'a> {
                     }
                     return Ok(false);
                 }
+                (Axis::Descendant, NodeTest::Name(id, ..)) => {
+                    let range = self.descendant_range(n.node, *id);
+                    if rest.is_empty() {
+                        return Ok(!range.is_empty());
+                    }
+                    for j in range {
+                        let Some(d) = self
+                            .idx
+                            .by_name_list
+                            .get(j)
+                            .and_then(|&i| self.doc.get_node(NodeId::from(i)).map(XNode::of))
+                        else {
+                            continue;
+                        };
+                        if self.exists_from(d, rest)? {
+                            return Ok(true);
+                        }
+                    }
+                    return Ok(false);
+                }
+                (Axis::SubtreeAttribute, NodeTest::Name(..)) if rest.is_empty() => {
+                    let mut buf = Vec::new();
+                    self.axis(n, *axis, test, &mut buf);
+                    return Ok(!buf.is_empty());
+                }
                 (Axis::Attribute, NodeTest::Name(..)) if rest.is_empty() => {
                     if !n.node.is_element() {
                         return Ok(false);
@@ -1564,6 +1589,23 @@ impl<'a> Ev<'a> {
     fn kid(&self, j: usize) -> Option<XNode<'a>> {
         let k = self.idx.kids.get(j)?;
         self.doc.get_node(NodeId::from(k.2)).map(XNode::of)
+    }
+
+    /// Where the descendants of `node` named `id` are in the flat name list.
+    fn descendant_range(&self, node: Node<'a, 'a>, id: NameId) -> std::ops::Range<usize> {
+        let i = id as usize;
+        let (Some(&lo), Some(&hi)) = (
+            self.idx.by_name_start.get(i),
+            self.idx.by_name_start.get(i + 1),
+        ) else {
+            return 0..0;
+        };
+        let (lo, hi) = (lo as usize, hi as usize);
+        let list = self.idx.by_name_list.get(lo..hi).unwrap_or_default();
+        let (start, end) = self.subtree_span(node);
+        let from = list.partition_point(|&x| (x as usize) <= start);
+        let to = list.partition_point(|&x| (x as usize) <= end);
+        lo + from..lo + to
     }
 
     fn indexed_descendants(&self, node: Node<'a, 'a>, id: NameId, out: &mut Vec<XNode<'a>>) {
