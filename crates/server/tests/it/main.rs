@@ -11,6 +11,7 @@
 mod at_rest;
 mod auth;
 mod frame;
+mod matrix;
 mod platform;
 mod postgres;
 mod seal;
