@@ -655,7 +655,8 @@ impl<'a> Ev<'a> {
     }
 
     /// `//name` (from the root of the context node's tree) pushed into `out` straight from
-    /// the name index; false, with nothing pushed, for any other expression or focus.
+    /// the name index, and child name paths from the context node or the root walked
+    /// into it; false, with nothing pushed, for any other expression or focus.
     fn descendants_by_name_into(
         &self,
         e: &'a Expr,
@@ -665,6 +666,19 @@ impl<'a> Ev<'a> {
         let (Expr::Path(start, steps), Some(Item::Node(n))) = (e, &f.item) else {
             return false;
         };
+        if simple_child_path(steps) {
+            // Child name steps (maybe ending in an attribute) from the context or the root.
+            let from = match &**start {
+                Expr::ContextItem if !n.is_attribute() => n.node,
+                Expr::Root => n.node.document().root(),
+                _ => return false,
+            };
+            self.for_each_on_child_path(from, steps, &mut |x| {
+                out.push(x);
+                false
+            });
+            return true;
+        }
         let ([Step::Axis(Axis::Descendant, NodeTest::Name(id, ..), preds)], Expr::Root) =
             (steps.as_slice(), &**start)
         else {
