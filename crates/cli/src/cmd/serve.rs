@@ -57,6 +57,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let data_dir = config.data_dir.clone();
+    // The URL never holds a password (the configuration refuses one).
+    let postgres = config.database.postgres_url.clone();
     let options = StartOptions {
         systemd: Systemd::from_env(),
         identity: None,
@@ -64,7 +66,13 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let running = faktura_server::start(config, options).await?;
     let first = &running.first_start;
     if let Some(token) = &first.setup_token {
-        eprintln!("Initialised a new instance in {}.", data_dir.display());
+        match &postgres {
+            Some(url) => eprintln!(
+                "Initialised a new instance in the PostgreSQL database {url} (data directory {}).",
+                data_dir.display()
+            ),
+            None => eprintln!("Initialised a new instance in {}.", data_dir.display()),
+        }
         if !first.share_files.is_empty() {
             eprintln!(
                 "Custodian share files (give each to its custodian, keep no copies together):"

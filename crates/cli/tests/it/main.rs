@@ -5,4 +5,5 @@ mod audit;
 mod convert;
 mod keys;
 mod serve;
+mod sigkill;
 mod validate;
