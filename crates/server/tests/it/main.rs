@@ -9,6 +9,9 @@
 )]
 
 mod at_rest;
+mod access_review;
+mod api_keys;
+mod audit_api;
 mod auth;
 mod frame;
 mod matrix;
