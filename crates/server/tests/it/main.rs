@@ -8,9 +8,9 @@
     reason = "test code: a panic is a test failure with its message"
 )]
 
-mod at_rest;
 mod access_review;
 mod api_keys;
+mod at_rest;
 mod audit_api;
 mod auth;
 mod frame;
