@@ -4,6 +4,7 @@ mod age_shares;
 mod audit;
 mod convert;
 mod keys;
+mod readme;
 mod serve;
 mod sigkill;
 mod validate;
