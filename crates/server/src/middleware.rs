@@ -93,11 +93,11 @@ pub(crate) async fn frame(State(state): State<AppState>, request: Request, next:
         HeaderValue::from_static("DENY"),
     );
     headers.insert(
-        axum::http::HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderName::from_static("cross-origin-opener-policy"),
         HeaderValue::from_static("same-origin"),
     );
     headers.insert(
-        axum::http::HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderName::from_static("cross-origin-resource-policy"),
         HeaderValue::from_static("same-origin"),
     );
     if state.dev {

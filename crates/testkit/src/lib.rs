@@ -250,6 +250,15 @@ fn unique_schema_name() -> String {
     )
 }
 
+/// A string field of a JSON answer.
+fn field(body: &serde_json::Value, name: &str) -> Result<String, Error> {
+    Ok(body
+        .get(name)
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| format!("the answer has no `{name}`: {body}"))?
+        .to_owned())
+}
+
 /// The password every test login uses unless a test says otherwise.
 pub const TEST_PASSWORD: &str = "correct horse battery staple";
 
@@ -291,10 +300,7 @@ impl TestServer {
         if status != reqwest::StatusCode::CREATED {
             return Err(format!("setup answered {status}: {body}").into());
         }
-        let company_id = body["company_id"]
-            .as_str()
-            .ok_or("no company_id")?
-            .to_owned();
+        let company_id = field(&body, "company_id")?;
         Ok(self
             .sign_in(email, TEST_PASSWORD)
             .await?
@@ -327,11 +333,8 @@ impl TestServer {
             base: self.base.clone(),
             client: self.client.clone(),
             cookie: cookie.ok_or("no session cookie")?,
-            csrf: body["csrf_token"]
-                .as_str()
-                .ok_or("no csrf_token")?
-                .to_owned(),
-            login_id: body["login_id"].as_str().ok_or("no login_id")?.to_owned(),
+            csrf: field(&body, "csrf_token")?,
+            login_id: field(&body, "login_id")?,
             company: None,
         })
     }
@@ -372,7 +375,6 @@ impl Session {
     }
 
     /// A request with the cookie, the company header and, for writes, the CSRF token.
-    #[must_use]
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let write = !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD);
         let mut r = self
@@ -389,31 +391,26 @@ impl Session {
     }
 
     /// GET.
-    #[must_use]
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.request(reqwest::Method::GET, path)
     }
 
     /// POST.
-    #[must_use]
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.request(reqwest::Method::POST, path)
     }
 
     /// PATCH.
-    #[must_use]
     pub fn patch(&self, path: &str) -> reqwest::RequestBuilder {
         self.request(reqwest::Method::PATCH, path)
     }
 
     /// PUT.
-    #[must_use]
     pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
         self.request(reqwest::Method::PUT, path)
     }
 
     /// DELETE.
-    #[must_use]
     pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
         self.request(reqwest::Method::DELETE, path)
     }
@@ -429,7 +426,6 @@ pub struct KeyClient {
 
 impl KeyClient {
     /// A request with the bearer key.
-    #[must_use]
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.client
             .request(method, format!("{}{path}", self.base))
