@@ -41,6 +41,7 @@ pub mod config;
 pub mod error;
 mod handlers;
 pub mod healthcheck;
+mod idempotency;
 mod ids;
 pub mod instance;
 mod limit;

@@ -25,7 +25,7 @@ use crate::handlers::{
 };
 use crate::policy::{Feature, Permission as P};
 use crate::state::AppState;
-use crate::{audit_log, auth, middleware};
+use crate::{audit_log, auth, idempotency, middleware};
 
 /// Largest request body accepted by any route.
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -278,9 +278,15 @@ pub(crate) struct ApiDoc;
 pub(crate) fn router(state: AppState) -> Router {
     let mut app = Router::new();
     for route in ROUTES {
-        let mut method_router = (route.handler)().route_layer(
-            axum::middleware::from_fn_with_state((state.clone(), route), auth::authorize),
-        );
+        let mut method_router = (route.handler)()
+            .route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), route),
+                idempotency::layer,
+            ))
+            .route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), route),
+                auth::authorize,
+            ));
         if !route.action.is_empty() {
             method_router = method_router.route_layer(axum::middleware::from_fn_with_state(
                 (state.clone(), route),

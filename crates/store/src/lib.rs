@@ -17,6 +17,7 @@
 
 mod audit;
 mod error;
+pub mod idempotency;
 mod key_material;
 pub mod keyring;
 pub mod platform;

@@ -11,5 +11,6 @@
 
 mod audit;
 mod harness;
+mod idempotency;
 mod key_material;
 mod platform;
