@@ -37,6 +37,80 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The database: the embedded SQLite file by default, or PostgreSQL.
     pub database: DatabaseConfig,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`: the source addresses `/metrics` answers; every other source
+/// gets the 404 of an unknown path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Exact source addresses (after `auth.trusted_proxies` is applied);
+    /// default loopback only (`127.0.0.1`, `::1`). An empty list turns
+    /// `/metrics` off.
+    pub allow: Vec<std::net::IpAddr>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            allow: vec![
+                std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+                std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            ],
+        }
+    }
+}
+
+impl MetricsConfig {
+    /// Whether a request from `source` may read `/metrics`. An IPv4 client
+    /// of a dual-stack listener (`::ffff:127.0.0.1`) counts as its IPv4 address.
+    #[must_use]
+    pub fn allows(&self, source: std::net::IpAddr) -> bool {
+        let source = source.to_canonical();
+        self.allow.iter().any(|a| a.to_canonical() == source)
+    }
+}
+
+/// `FAKTURA_*` environment variables whose names look like secrets but hold
+/// none, so start-up accepts them: the test suites' S3 peer settings, a
+/// file path and the access key id (the public half of the key pair).
+pub const NON_SECRET_ENV_VARS: &[&str] =
+    &["FAKTURA_TEST_S3_SECRET_FILE", "FAKTURA_TEST_S3_ACCESS_KEY"];
+
+/// Words that mark an environment variable as a secret.
+const SECRET_WORDS: [&str; 4] = ["SECRET", "PASSWORD", "TOKEN", "KEY"];
+
+/// Refuses to start when the environment seems to carry a secret: any
+/// `FAKTURA_*` variable whose name contains `SECRET`, `PASSWORD`, `TOKEN`
+/// or `KEY` (case-insensitive), except [`NON_SECRET_ENV_VARS`]. Secrets
+/// reach the server only as files (`database.password_file`, systemd
+/// credentials); the environment leaks into child processes, `/proc`,
+/// crash reports and `docker inspect`. Only names are looked at, never values.
+///
+/// # Errors
+/// [`Error::Config`] naming the first such variable (never its value).
+pub fn refuse_secret_env<I, N>(names: I) -> Result<()>
+where
+    I: IntoIterator<Item = N>,
+    N: AsRef<std::ffi::OsStr>,
+{
+    for name in names {
+        let name = name.as_ref().to_string_lossy();
+        let upper = name.to_ascii_uppercase();
+        if !upper.starts_with("FAKTURA_")
+            || NON_SECRET_ENV_VARS.contains(&upper.as_str())
+            || !SECRET_WORDS.iter().any(|w| upper.contains(w))
+        {
+            continue;
+        }
+        return Err(Error::Config {
+            key: format!("environment variable {name}"),
+            reason: "its name says it holds a secret, and secrets never come from the environment (child processes, /proc and crash reports can read it): unset it and put the secret in a file the configuration names (e.g. database.password_file, from systemd's LoadCredential)".into(),
+        });
+    }
+    Ok(())
 }
 
 /// `[auth]`: sessions, brute-force protection and rate limits.
@@ -249,6 +323,7 @@ struct FileConfig {
     security: Option<SecurityTxt>,
     auth: Option<AuthConfig>,
     database: Option<DatabaseConfig>,
+    metrics: Option<MetricsConfig>,
 }
 
 /// Command-line values that override the file.
@@ -317,6 +392,34 @@ impl Config {
             dev,
             security: parsed.security.unwrap_or_default(),
             auth: parsed.auth.unwrap_or_default(),
+            database,
+            metrics: parsed.metrics.unwrap_or_default(),
+        })
+    }
+}
+
+/// Where an instance's data is, as the server's configuration file says:
+/// what tools beside `serve` (such as `faktura audit verify --config`) read.
+#[derive(Debug, Clone)]
+pub struct DataLocation {
+    /// `data_dir`, if the file sets it.
+    pub data_dir: Option<PathBuf>,
+    /// `[database]` (checked: a URL never carries a password).
+    pub database: DatabaseConfig,
+}
+
+impl DataLocation {
+    /// Reads `data_dir` and `[database]` from the configuration file `path`
+    /// (every other section is parsed and checked as `serve` does, but not needed).
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the key at fault, or [`Error::Io`].
+    pub fn load(path: &Path) -> Result<Self> {
+        let parsed = parse_file(path)?;
+        let database = parsed.database.unwrap_or_default();
+        database.check()?;
+        Ok(Self {
+            data_dir: parsed.data_dir,
             database,
         })
     }
@@ -451,6 +554,89 @@ mod tests {
         let err = db(None).postgres().unwrap_err().to_string();
         assert!(err.contains("postgres_url"), "{err}");
         assert!(DatabaseConfig::default().postgres().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_secret_in_the_environment_is_refused_by_name() {
+        for name in [
+            "FAKTURA_DB_PASSWORD",
+            "FAKTURA_SMTP_SECRET",
+            "FAKTURA_API_TOKEN",
+            "FAKTURA_ROOT_KEY",
+            "faktura_oidc_client_secret",
+            "FAKTURA_TEST_S3_SECRET",
+        ] {
+            let names = ["PATH", "FAKTURA_LOG", name, "HOME"];
+            let err = refuse_secret_env(names).unwrap_err();
+            assert!(matches!(err, Error::Config { .. }), "{err:?}");
+            let text = err.to_string();
+            assert!(text.contains(name), "{text}");
+            assert!(
+                text.contains("file"),
+                "says where a secret goes instead: {text}"
+            );
+        }
+        // Other variables, other prefixes and the documented non-secret ones pass.
+        let fine = [
+            "PATH",
+            "FAKTURA_LOG",
+            "FAKTURA_TEST_PG_URL",
+            "AWS_SECRET_ACCESS_KEY",
+            "MY_FAKTURA_PASSWORD",
+        ]
+        .into_iter()
+        .chain(NON_SECRET_ENV_VARS.iter().copied());
+        refuse_secret_env(fine).unwrap();
+        refuse_secret_env(Vec::<String>::new()).unwrap();
+    }
+
+    #[test]
+    fn metrics_sources_default_to_loopback_and_are_configurable() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.toml");
+        let dev = || Overrides {
+            dev: true,
+            ..Overrides::default()
+        };
+        std::fs::write(&file, "data_dir = \"/x\"\n").unwrap();
+        let config = Config::load(Some(&file), dev()).unwrap();
+        assert!(config.metrics.allows("127.0.0.1".parse().unwrap()));
+        assert!(config.metrics.allows("::1".parse().unwrap()));
+        assert!(!config.metrics.allows("192.0.2.7".parse().unwrap()));
+        std::fs::write(&file, "[metrics]\nallow = [\"192.0.2.7\"]\n").unwrap();
+        let config = Config::load(Some(&file), dev()).unwrap();
+        assert!(config.metrics.allows("192.0.2.7".parse().unwrap()));
+        assert!(!config.metrics.allows("127.0.0.1".parse().unwrap()));
+        std::fs::write(&file, "[metrics]\nallow = [\"localhost\"]\n").unwrap();
+        let err = Config::load(Some(&file), dev()).unwrap_err().to_string();
+        assert!(err.contains("allow"), "{err}");
+    }
+
+    #[test]
+    fn the_data_location_is_read_from_the_serve_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.toml");
+        std::fs::write(
+            &file,
+            "data_dir = \"/var/lib/faktura\"\n[tls]\ncert_file = \"/c\"\nkey_file = \"/k\"\n[database]\npostgres_url = \"postgres://faktura@db.example/faktura\"\n",
+        )
+        .unwrap();
+        let location = DataLocation::load(&file).unwrap();
+        assert_eq!(location.data_dir, Some(PathBuf::from("/var/lib/faktura")));
+        assert_eq!(
+            location.database.postgres_url.as_deref(),
+            Some("postgres://faktura@db.example/faktura")
+        );
+        std::fs::write(
+            &file,
+            "[database]\npostgres_url = \"postgres://faktura:hunter2@db.example/faktura\"\n",
+        )
+        .unwrap();
+        let err = DataLocation::load(&file).unwrap_err().to_string();
+        assert!(
+            err.contains("database.postgres_url") && !err.contains("hunter2"),
+            "{err}"
+        );
     }
 
     #[test]

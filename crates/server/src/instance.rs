@@ -229,6 +229,8 @@ struct Prepared {
     rows: Vec<NewKeyMaterial>,
     now: time::OffsetDateTime,
     token: SecretString,
+    /// N and K of the share set, for the `instance.create` audit entry.
+    params: (u8, u8),
     share_files: Vec<PathBuf>,
     /// Written under temporary names; renamed into place once committed.
     pending: Vec<(PathBuf, PathBuf)>,
@@ -310,6 +312,7 @@ fn prepare(data_dir: &Path, share_dir: Option<&Path>, params: ShareParams) -> Re
         rows: vec![signing_row, token_row],
         now,
         token,
+        params: (params.total(), params.threshold()),
         share_files,
         pending,
     })
@@ -339,6 +342,7 @@ async fn commit(data_dir: &Path, store: &Store, mut prepared: Prepared) -> Resul
             return Err(e.into());
         }
     }
+    record_creation(store, prepared.params).await?;
     for (tmp, path) in &prepared.pending {
         std::fs::rename(tmp, path).map_err(|source| Error::Io {
             what: format!(
@@ -353,6 +357,36 @@ async fn commit(data_dir: &Path, store: &Store, mut prepared: Prepared) -> Resul
         share_files: prepared.share_files,
         setup_token: Some(prepared.token),
     })
+}
+
+/// Appends the trail's first entry, `instance.create` by `first-start`,
+/// right after the key layout is committed: the share parameters and the
+/// database backend, nothing secret.
+async fn record_creation(store: &Store, (shares, threshold): (u8, u8)) -> Result<()> {
+    let details = serde_json::json!({
+        "shares": shares,
+        "threshold": threshold,
+        "backend": store.backend_name(),
+    });
+    store
+        .append_audit(faktura_audit::EntryFields {
+            time_us: crate::handlers::sys::now_us(),
+            company: None,
+            actor: "first-start".into(),
+            action: "instance.create".into(),
+            target: "instance".into(),
+            outcome: faktura_audit::Outcome::Success,
+            request_id: "start-up".into(),
+            source: "local".into(),
+            details: serde_json::to_vec(&details).unwrap_or_default(),
+        })
+        .await
+        .map_err(|e| {
+            Error::Internal(format!(
+                "the instance's keys are stored but its creation could not be written to the audit trail ({e}); check the database, then start again"
+            ))
+        })?;
+    Ok(())
 }
 
 /// Reads the development share kept beside the data.
@@ -554,7 +588,56 @@ mod tests {
         );
         let stored = winner.store.read_keys().await.unwrap();
         assert_eq!(stored.share_set.to_bytes(), winner.share_set.to_bytes());
+        // Only the winner recorded a creation.
+        assert_eq!(winner.store.audit_len().await.unwrap(), 1);
         winner.store.close().await;
+    }
+
+    /// A fresh instance's trail starts with `instance.create` (share
+    /// parameters and backend, nothing secret) and verifies against the
+    /// checkpoint public key laid down beside the data; a second start
+    /// records nothing more.
+    #[tokio::test]
+    async fn a_first_start_opens_the_trail_with_instance_create() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let shares = dir.path().join("shares");
+        let params = || ShareParams::new(5, 3).unwrap();
+        let (instance, first) = open_or_init(&data, Some(&shares), params(), false, None)
+            .await
+            .unwrap();
+        let token = first.setup_token.unwrap();
+        let entries = instance.store.audit_entries(0, 10).await.unwrap();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert_eq!(entries[0].seq, 0);
+        let entry = &entries[0].fields;
+        assert_eq!(entry.action, "instance.create");
+        assert_eq!(entry.actor, "first-start");
+        assert_eq!(entry.target, "instance");
+        assert_eq!(entry.company, None);
+        let details: serde_json::Value = serde_json::from_slice(&entry.details).unwrap();
+        assert_eq!(
+            details,
+            serde_json::json!({"shares": 5, "threshold": 3, "backend": "sqlite"})
+        );
+        let raw = String::from_utf8_lossy(&entry.details).into_owned();
+        assert!(!raw.contains(token.expose_secret()), "{raw}");
+        for file in std::fs::read_dir(&shares).unwrap() {
+            let share = std::fs::read_to_string(file.unwrap().path()).unwrap();
+            assert!(!raw.contains(share.trim()), "{raw}");
+        }
+        let key = std::fs::read_to_string(data.join(CHECKPOINT_PUBLIC_KEY_FILE)).unwrap();
+        let key = faktura_audit::CheckpointVerifier::parse(key.trim()).unwrap();
+        let report = instance.store.verify_audit(&key, &[]).await.unwrap();
+        assert_eq!(report.entries, 1);
+        instance.store.close().await;
+
+        let (again, first) = open_or_init(&data, None, params(), false, None)
+            .await
+            .unwrap();
+        assert!(first.setup_token.is_none());
+        assert_eq!(again.store.audit_len().await.unwrap(), 1);
+        again.store.close().await;
     }
 
     /// A refused connection names the database but never the password.

@@ -93,6 +93,8 @@ impl Drop for Running {
 /// # Errors
 /// Any configuration, TLS, instance or bind failure, each naming what to fix.
 pub async fn start(config: Config, options: StartOptions) -> Result<Running> {
+    // Before anything is created: a secret in the environment is refused by name.
+    crate::config::refuse_secret_env(std::env::vars_os().map(|(name, _)| name))?;
     if config.dev {
         tracing::warn!(
             "DEVELOPMENT INSTANCE (--dev): one share beside the data unseals it automatically and the TLS certificate is self-signed. Never use it for real data."
@@ -232,7 +234,10 @@ pub async fn start(config: Config, options: StartOptions) -> Result<Running> {
         limits: Arc::new(limits),
         passwords: Arc::new(crate::passwords::Passwords::new()?),
     };
-    let app = crate::router::router(state);
+    // `/metrics` answers only the configured sources (see handlers::meta).
+    let app = crate::router::router(state).layer(axum::Extension(
+        crate::handlers::meta::MetricsAccess(Arc::new(config.metrics.clone())),
+    ));
 
     let (shutdown, stop) = watch::channel(false);
     let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);

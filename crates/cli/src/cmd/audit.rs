@@ -4,6 +4,11 @@
 //! entry is named on stderr), 2 unusable input. The checkpoint public key of an
 //! instance lives in `DIR/audit-checkpoint.pub` (a signed-note verifier key), outside
 //! the database, so that a rewritten database cannot bring its own key.
+//!
+//! `verify --config FILE` reads the server's configuration file (the one
+//! `faktura serve --config` reads): with `[database] postgres_url` the trail
+//! is read from PostgreSQL (password from `password_file`), otherwise from
+//! the SQLite file in the data directory; `--data-dir` defaults to its `data_dir`.
 
 use std::fs;
 use std::io::{BufReader, BufWriter, Write as _};
@@ -69,10 +74,15 @@ struct VerifyArgs {
     #[arg(
         long,
         value_name = "DIR",
-        required_unless_present = "export",
+        required_unless_present_any = ["export", "config"],
         conflicts_with = "export"
     )]
     data_dir: Option<PathBuf>,
+    /// The server's configuration file (as `faktura serve --config`): its
+    /// `[database]` says where the trail is (SQLite or PostgreSQL), its
+    /// `data_dir` is the default of --data-dir.
+    #[arg(long, value_name = "FILE", conflicts_with = "export")]
+    config: Option<PathBuf>,
     /// An export file written by `faktura audit export`.
     #[arg(long, value_name = "FILE")]
     export: Option<PathBuf>,
@@ -196,7 +206,25 @@ fn read_notes(files: &[PathBuf]) -> anyhow::Result<Vec<String>> {
 
 fn verify(runtime: &tokio::runtime::Runtime, a: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let extra = read_notes(&a.checkpoints)?;
-    let (what, result) = if let Some(dir) = &a.data_dir {
+    let location = a
+        .config
+        .as_deref()
+        .map(faktura_server::config::DataLocation::load)
+        .transpose()?;
+    let data_dir = a
+        .data_dir
+        .clone()
+        .or_else(|| location.as_ref().and_then(|l| l.data_dir.clone()));
+    if a.config.is_some() && data_dir.is_none() {
+        bail!(
+            "the configuration file sets no data_dir: pass --data-dir DIR (the directory holding audit-checkpoint.pub)"
+        );
+    }
+    let (what, result) = if let Some(dir) = &data_dir {
+        let postgres = match &location {
+            Some(l) => l.database.postgres()?,
+            None => None,
+        };
         let key_path = a.public_key.clone().unwrap_or_else(|| {
             eprintln!(
                 "warning: trusting {}, which is stored beside the data it checks: whoever can write {} can replace it. Auditors pass --public-key with their own copy.",
@@ -207,7 +235,12 @@ fn verify(runtime: &tokio::runtime::Runtime, a: &VerifyArgs) -> anyhow::Result<E
         });
         let key = read_public_key(&key_path)?;
         let result = runtime.block_on(async {
-            let store = open(dir).await?;
+            let store = match &postgres {
+                Some(target) => target.open().await.with_context(|| {
+                    format!("cannot open the PostgreSQL database {}", target.url())
+                })?,
+                None => open(dir).await?,
+            };
             let r = store.verify_audit(&key, &extra).await;
             store.close().await;
             anyhow::Ok(r)
@@ -217,7 +250,15 @@ fn verify(runtime: &tokio::runtime::Runtime, a: &VerifyArgs) -> anyhow::Result<E
             Err(faktura_store::Error::Audit(e)) => Err(e),
             Err(other) => return Err(other.into()),
         };
-        (dir.display().to_string(), result)
+        let what = match &postgres {
+            Some(target) => format!(
+                "PostgreSQL database {} (data directory {})",
+                target.url(),
+                dir.display()
+            ),
+            None => dir.display().to_string(),
+        };
+        (what, result)
     } else if let Some(file) = &a.export {
         let Some(key_path) = &a.public_key else {
             bail!("--export needs --public-key FILE (the instance's audit-checkpoint.pub)");

@@ -3,6 +3,7 @@
 mod age_shares;
 mod audit;
 mod convert;
+mod hardening;
 mod keys;
 mod readme;
 mod serve;

@@ -17,14 +17,13 @@ use std::time::Instant;
 use axum::Extension;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use faktura_audit::Outcome;
 use faktura_crypto::{OsRng, PasswordHash, SecretString, SecureRng as _};
 use faktura_store::platform::{Invitation, Login, Membership};
 use serde::{Deserialize, Serialize};
 
 use super::roles::{require_subset, resolve_role};
 use super::{Body, List, ListParams, Params, normalise_email, rfc3339};
-use crate::audit_log::{AuditNote, AuditSlot};
+use crate::audit_log::AuditSlot;
 use crate::auth::{Caller, CompanyCtx, client_ip, now_us, token_hash};
 use crate::error::{Error, Problem, Result};
 use crate::ids::IdKind;
@@ -460,46 +459,9 @@ async fn prove_password(
     }
     if !ok {
         audit.detail("reason", "bad credentials");
-        count_failure(state, audit, &login.id, subject, now).await?;
+        super::sessions::count_failure(state, audit, Some(&login.id), subject, now).await?;
         return Err(Error::BadCredentials);
     }
     state.store.clear_login_failures(subject).await?;
     Ok(())
-}
-
-/// Counts a failed password towards the account's lock-out, with the same
-/// policy as sign-in; at the threshold, locks it and writes `login.locked`.
-async fn count_failure(
-    state: &AppState,
-    audit: &AuditSlot,
-    login_id: &str,
-    subject: &[u8],
-    now: i64,
-) -> Result<()> {
-    let failures = state.store.record_login_failure(subject, now).await?;
-    let s = &state.settings;
-    if failures < s.lockout_threshold {
-        return Ok(());
-    }
-    let doublings = u32::try_from(failures - s.lockout_threshold)
-        .unwrap_or(u32::MAX)
-        .min(20);
-    let lock = s
-        .lockout_base
-        .saturating_mul(1_u32 << doublings)
-        .min(s.lockout_max);
-    let until = now.saturating_add(i64::try_from(lock.as_micros()).unwrap_or(i64::MAX));
-    state.store.lock_login(subject, until).await?;
-    let mut note = AuditNote {
-        target: Some(login_id.to_owned()),
-        ..AuditNote::default()
-    };
-    audit.note(|n| note.source.clone_from(&n.source));
-    note.details.insert("failures".into(), failures.into());
-    note.details.insert(
-        "locked_for_ms".into(),
-        u64::try_from(lock.as_millis()).unwrap_or(u64::MAX).into(),
-    );
-    tracing::warn!(failures, "account locked after repeated failed passwords");
-    crate::audit_log::append(state, "login.locked", note, Outcome::Denied).await
 }

@@ -112,9 +112,10 @@ pub(crate) async fn create(
         audit.detail("reason", "locked");
         return Err(Error::BadCredentials);
     }
+    let known = login.as_ref().map(|l| l.id.clone());
     let Some(login) = login.filter(|_| ok) else {
         audit.detail("reason", "bad credentials");
-        count_failure(&state, &subject, &audit, now).await?;
+        count_failure(&state, &audit, known.as_deref(), &subject, now).await?;
         return Err(Error::BadCredentials);
     };
     if let Some(sealed) = &login.totp_sealed {
@@ -124,7 +125,7 @@ pub(crate) async fn create(
         };
         if !super::me::check_totp(&state, &login.id, sealed, login.totp_last_step, code).await? {
             audit.detail("reason", "bad second factor");
-            count_failure(&state, &subject, &audit, now).await?;
+            count_failure(&state, &audit, Some(&login.id), &subject, now).await?;
             return Err(Error::BadCredentials);
         }
     }
@@ -149,12 +150,17 @@ pub(crate) async fn create(
     Ok(response)
 }
 
-/// Counts a failure; at the threshold, locks the account and writes a
-/// separate `login.locked` entry.
-async fn count_failure(
+/// Counts a failed password or second factor towards the lock-out of the
+/// account `subject` (its e-mail blind index; `login_id` when the login
+/// exists): after `lockout_threshold` failures the account is locked for
+/// `lockout_base`, doubling with each further failure up to `lockout_max`,
+/// and a separate `login.locked` entry is written. Sign-in and accepting an
+/// invitation with an existing login share this one policy.
+pub(crate) async fn count_failure(
     state: &AppState,
-    subject: &[u8],
     audit: &AuditSlot,
+    login_id: Option<&str>,
+    subject: &[u8],
     now: i64,
 ) -> Result<()> {
     let failures = state.store.record_login_failure(subject, now).await?;
@@ -171,17 +177,17 @@ async fn count_failure(
         .min(s.lockout_max);
     let until = now.saturating_add(i64::try_from(lock.as_micros()).unwrap_or(i64::MAX));
     state.store.lock_login(subject, until).await?;
-    let mut note = AuditNote::default();
-    audit.note(|n| {
-        note.target.clone_from(&n.target);
-        note.source.clone_from(&n.source);
-    });
+    let mut note = AuditNote {
+        target: login_id.map(str::to_owned),
+        ..AuditNote::default()
+    };
+    audit.note(|n| note.source.clone_from(&n.source));
     note.details.insert("failures".into(), failures.into());
     note.details.insert(
         "locked_for_ms".into(),
         u64::try_from(lock.as_millis()).unwrap_or(u64::MAX).into(),
     );
-    tracing::warn!(failures, "account locked after repeated failed sign-ins");
+    tracing::warn!(failures, "account locked after repeated failed passwords");
     crate::audit_log::append(state, "login.locked", note, Outcome::Denied).await
 }
 

@@ -14,6 +14,7 @@ mod at_rest;
 mod audit_api;
 mod auth;
 mod frame;
+mod hardening;
 mod idempotency;
 mod invitations;
 mod matrix;
