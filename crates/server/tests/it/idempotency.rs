@@ -11,6 +11,7 @@ use faktura_testkit::{Session, TestServer};
 use serde_json::{Value, json};
 
 use crate::api_keys::{join, server};
+use crate::postgres::pg_base_url;
 use crate::problem;
 
 async fn memberships(session: &Session) -> Vec<Value> {
@@ -153,7 +154,26 @@ async fn keys_belong_to_their_caller() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_parallel_duplicates_create_one_company() {
-    let server = server().await;
+    race(&server().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_parallel_duplicates_create_one_company_on_postgres() {
+    let Some(base) = pg_base_url("fifty_parallel_duplicates_create_one_company_on_postgres") else {
+        return;
+    };
+    let server = TestServer::builder()
+        .dev()
+        .auth(|a| a.login_burst = 1000)
+        .postgres(&base)
+        .start()
+        .await
+        .unwrap();
+    race(&server).await;
+}
+
+/// 50 parallel requests with one key: exactly one company (H20 in small).
+async fn race(server: &TestServer) {
     let owner = server
         .setup_owner("owner@example.com", "Muster GmbH")
         .await
@@ -187,7 +207,8 @@ async fn fifty_parallel_duplicates_create_one_company() {
     }
     created.dedup();
     println!(
-        "50 parallel duplicates: {} answered 201, {in_flight} answered 409",
+        "{}: 50 parallel duplicates: {} answered 201, {in_flight} answered 409",
+        server.postgres.as_ref().map_or("sqlite", |_| "postgres"),
         50 - in_flight
     );
     assert_eq!(
