@@ -9,7 +9,8 @@
 //! answers 409 `idempotency-key-in-flight`. Once the handler has answered
 //! with a 2xx or 4xx status, the answer (status, `Content-Type`, `Location`,
 //! body) is kept for 24 hours; a 5xx answer is not kept, so the request may
-//! be retried. A later request with the same key and the same method, path
+//! be retried. A placeholder still in flight after 10 minutes was left by a
+//! stopped process and no longer holds the key. A later request with the same key and the same method, path
 //! and body gets the stored answer again with `Idempotent-Replayed: true`;
 //! with another body it gets 422 `idempotency-key-reused`.
 //!
@@ -42,6 +43,9 @@ pub(crate) static KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-
 pub(crate) static REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// How long an answer is kept, in microseconds (24 hours).
 pub(crate) const KEEP_US: i64 = 24 * 60 * 60 * 1_000_000;
+/// How long a request may stay in flight before its placeholder counts as
+/// left behind by a stopped process and the key may run again (10 minutes).
+pub(crate) const STALE_US: i64 = 10 * 60 * 1_000_000;
 /// The longest key accepted.
 pub(crate) const MAX_KEY_LEN: usize = 255;
 /// The table name sealed answers are bound to.
@@ -106,7 +110,13 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response>
     let now = now_us();
     let begun = state
         .store
-        .idempotency_begin(&scope, &request_hash, now, now.saturating_sub(KEEP_US))
+        .idempotency_begin(
+            &scope,
+            &request_hash,
+            now,
+            now.saturating_sub(KEEP_US),
+            now.saturating_sub(STALE_US),
+        )
         .await?;
     let owner = company.as_deref().unwrap_or(crate::vault::INSTANCE);
     let row_id = row_id(&scope);

@@ -77,8 +77,10 @@ pub struct IdemAnswer<'a> {
 }
 
 impl Store {
-    /// Purges records created before `cutoff_us`, then stores an in-flight
-    /// placeholder for `scope` unless a live record holds it.
+    /// Purges records created before `cutoff_us` and in-flight placeholders
+    /// created before `stale_us` (left by a process that stopped mid-request),
+    /// then stores an in-flight placeholder for `scope` unless a live record
+    /// holds it.
     ///
     /// # Errors
     /// [`crate::Error::Database`].
@@ -88,12 +90,17 @@ impl Store {
         request_hash: &[u8],
         now_us: i64,
         cutoff_us: i64,
+        stale_us: i64,
     ) -> Result<IdemBegin> {
         with_pool!(self, |p| {
-            sqlx::query("DELETE FROM idempotency_record WHERE created_us < $1")
-                .bind(cutoff_us)
-                .execute(p)
-                .await?;
+            sqlx::query(
+                "DELETE FROM idempotency_record \
+                 WHERE created_us < $1 OR (status IS NULL AND created_us < $2)",
+            )
+            .bind(cutoff_us)
+            .bind(stale_us)
+            .execute(p)
+            .await?;
             let inserted = sqlx::query(
                 "INSERT INTO idempotency_record (company_id, actor, key_hash, request_hash, created_us) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",

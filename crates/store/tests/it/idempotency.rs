@@ -24,12 +24,15 @@ async fn placeholder_answer_replay_scope_and_expiry() {
         let hash = vec![7_u8; 32];
 
         assert_eq!(
-            s.idempotency_begin(&a, &hash, 1_000, 0).await.unwrap(),
+            s.idempotency_begin(&a, &hash, 1_000, 0, 0).await.unwrap(),
             IdemBegin::Started,
             "{name}"
         );
         // A duplicate sees the in-flight placeholder.
-        let IdemBegin::Existing(r) = s.idempotency_begin(&a, &[9; 32], 1_001, 0).await.unwrap()
+        let IdemBegin::Existing(r) = s
+            .idempotency_begin(&a, &[9; 32], 1_001, 0, 0)
+            .await
+            .unwrap()
         else {
             panic!("{name}: duplicate not seen");
         };
@@ -46,7 +49,9 @@ async fn placeholder_answer_replay_scope_and_expiry() {
             scope("com_a", "log_a", 2),
         ] {
             assert_eq!(
-                s.idempotency_begin(&other, &hash, 1_000, 0).await.unwrap(),
+                s.idempotency_begin(&other, &hash, 1_000, 0, 0)
+                    .await
+                    .unwrap(),
                 IdemBegin::Started,
                 "{name}: {other:?}"
             );
@@ -74,7 +79,8 @@ async fn placeholder_answer_replay_scope_and_expiry() {
         ));
         // Abandoning leaves a completed record alone.
         s.idempotency_abandon(&a).await.unwrap();
-        let IdemBegin::Existing(r) = s.idempotency_begin(&a, &hash, 2_000, 0).await.unwrap() else {
+        let IdemBegin::Existing(r) = s.idempotency_begin(&a, &hash, 2_000, 0, 0).await.unwrap()
+        else {
             panic!("{name}: completed record lost");
         };
         assert_eq!(r.status, Some(201));
@@ -86,27 +92,64 @@ async fn placeholder_answer_replay_scope_and_expiry() {
         let b = scope("com_a", "log_a", 2);
         s.idempotency_abandon(&b).await.unwrap();
         assert_eq!(
-            s.idempotency_begin(&b, &hash, 3_000, 0).await.unwrap(),
+            s.idempotency_begin(&b, &hash, 3_000, 0, 0).await.unwrap(),
             IdemBegin::Started,
             "{name}"
         );
 
         // Expired records are purged: the key starts afresh.
         assert_eq!(
-            s.idempotency_begin(&a, &[8; 32], 10_000, 5_000)
+            s.idempotency_begin(&a, &[8; 32], 10_000, 5_000, 0)
                 .await
                 .unwrap(),
             IdemBegin::Started,
             "{name}"
         );
-        let IdemBegin::Existing(r) = s.idempotency_begin(&a, &hash, 10_001, 5_000).await.unwrap()
+        let IdemBegin::Existing(r) = s
+            .idempotency_begin(&a, &hash, 10_001, 5_000, 0)
+            .await
+            .unwrap()
         else {
             panic!("{name}: new placeholder not seen");
         };
         assert_eq!((r.request_hash, r.status), (vec![8; 32], None));
+        // A placeholder left in flight past the stale cut-off frees its key;
+        // a completed record of the same age stays.
+        let c = scope("com_c", "log_c", 3);
+        let d = scope("com_c", "log_c", 4);
+        assert_eq!(
+            s.idempotency_begin(&c, &hash, 6_000, 5_000, 0)
+                .await
+                .unwrap(),
+            IdemBegin::Started
+        );
+        assert_eq!(
+            s.idempotency_begin(&d, &hash, 6_000, 5_000, 0)
+                .await
+                .unwrap(),
+            IdemBegin::Started
+        );
+        s.idempotency_complete(&d, answer).await.unwrap();
+        assert_eq!(
+            s.idempotency_begin(&c, &[5; 32], 7_000, 5_000, 6_500)
+                .await
+                .unwrap(),
+            IdemBegin::Started,
+            "{name}"
+        );
+        let IdemBegin::Existing(r) = s
+            .idempotency_begin(&d, &[5; 32], 7_000, 5_000, 6_500)
+            .await
+            .unwrap()
+        else {
+            panic!("{name}: completed record purged as stale");
+        };
+        assert_eq!(r.status, Some(201));
         // b (created at 3 000) went with the purge too.
         assert_eq!(
-            s.idempotency_begin(&b, &hash, 10_002, 5_000).await.unwrap(),
+            s.idempotency_begin(&b, &hash, 10_002, 5_000, 0)
+                .await
+                .unwrap(),
             IdemBegin::Started,
             "{name}"
         );
