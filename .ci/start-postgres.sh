@@ -2,6 +2,10 @@
 # Starts a throwaway PostgreSQL cluster for the test suites and prints, on stdout,
 # the one line to eval:   eval "$(bash .ci/start-postgres.sh)"
 #   export FAKTURA_TEST_PG_URL=postgres://postgres@127.0.0.1:PORT/faktura_test
+#   export FAKTURA_TEST_PG_APP_URL=postgres://faktura_app:PASSWORD@127.0.0.1:PORT/faktura_test
+# The first URL is the owner (superuser) role; the second a non-owner login role
+# `faktura_app` with a fresh random password, for the least-privilege tests (the
+# store grants it what it needs when it opens with both URLs).
 # Installs Debian's `postgresql` package if it is missing (needs root). Listens on
 # loopback only, trusts local connections (test data only), and keeps everything in
 # a fresh directory under ${TMPDIR:-/tmp}; stop it with the pg_ctl line printed on stderr.
@@ -49,7 +53,18 @@ as_pg "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
     -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >&2 \
     || { cat "$DIR/server.log" >&2; exit 1; }
 as_pg "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres faktura_test
+# The application role: may log in, owns nothing, creates nothing; no CREATE on
+# public either (PostgreSQL >= 15 default, made explicit for older versions).
+APP_PASSWORD=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+[ ${#APP_PASSWORD} -eq 48 ] || { log "could not draw a password from /dev/urandom"; exit 1; }
+as_pg "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d faktura_test -v ON_ERROR_STOP=1 -q \
+    -v app_password="$APP_PASSWORD" >&2 <<'SQL'
+CREATE ROLE faktura_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS
+    PASSWORD :'app_password';
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+SQL
 
 log "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT, data in $DIR"
 log "stop with: runuser -u postgres -- $BIN/pg_ctl -D $DIR/data -m fast stop"
 echo "export FAKTURA_TEST_PG_URL=postgres://postgres@127.0.0.1:$PORT/faktura_test"
+echo "export FAKTURA_TEST_PG_APP_URL=postgres://faktura_app:$APP_PASSWORD@127.0.0.1:$PORT/faktura_test"

@@ -14,6 +14,9 @@
 //! survives power loss. The audit and key-material tables are append-only at the
 //! database level (triggers), so a bug or an ordinary connection cannot rewrite them.
 //! Connection URLs are never logged or put in errors with their password.
+//! On PostgreSQL, [`Store::open_postgres_least_privilege`] runs the server as a
+//! role that owns nothing: it may append to the audit and key tables but not
+//! update, delete, truncate, alter them or drop their triggers.
 
 mod audit;
 mod error;
@@ -60,6 +63,31 @@ impl Store {
     pub async fn open_postgres(url: &str) -> Result<Self> {
         Ok(Self {
             backend: Backend::Postgres(postgres::open(url).await?),
+        })
+    }
+
+    /// Connects to PostgreSQL with two roles (least privilege): migrates as the
+    /// admin role at `admin_url` (the owner of the tables), grants the application
+    /// role (the user `app_url` logs in as) exactly what the store needs, and
+    /// returns a store whose pool uses `app_url` only.
+    ///
+    /// The application role gets SELECT and INSERT on `audit_entry`,
+    /// `audit_checkpoint` and `key_material`; SELECT, INSERT, UPDATE and DELETE on
+    /// the other tables of the schema; USAGE on its sequences and on the schema;
+    /// nothing on the migrations table, and no TRUNCATE, REFERENCES or TRIGGER.
+    /// Whatever else it held on these tables is revoked. It therefore cannot
+    /// rewrite the append-only tables nor drop or alter their triggers, even if
+    /// the server is taken over. Both URLs must resolve the same schema.
+    ///
+    /// # Errors
+    /// [`Error::Open`] or [`Error::Migrate`]; [`Error::Invalid`] when the
+    /// application role is the admin role, a superuser, a member of the admin
+    /// role, not a plain lower-case identifier, still holds an excess privilege
+    /// (through PUBLIC or a membership) or may create objects in the schema, or
+    /// when the two connections resolve different schemas.
+    pub async fn open_postgres_least_privilege(app_url: &str, admin_url: &str) -> Result<Self> {
+        Ok(Self {
+            backend: Backend::Postgres(postgres::open_split(app_url, admin_url).await?),
         })
     }
 

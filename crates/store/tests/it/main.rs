@@ -13,4 +13,5 @@ mod audit;
 mod harness;
 mod idempotency;
 mod key_material;
+mod least_privilege;
 mod platform;
