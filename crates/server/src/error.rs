@@ -104,6 +104,18 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
 
+    /// An `Idempotency-Key` was used within 24 hours for another request.
+    #[error(
+        "this `Idempotency-Key` was used within the last 24 hours for a request with another method, path or body; send a new key for a new request"
+    )]
+    IdempotencyKeyReused,
+
+    /// A request with this `Idempotency-Key` is still being handled.
+    #[error(
+        "a request with this `Idempotency-Key` is still being handled; retry with the same key in a moment to get its answer"
+    )]
+    IdempotencyKeyInFlight,
+
     /// The request body is not well-formed JSON, or a parameter is malformed.
     #[error("malformed request: {0}")]
     BadRequest(String),
@@ -270,6 +282,16 @@ impl Error {
                 "Company not named",
             ),
             Self::Conflict(_) => kind(StatusCode::CONFLICT, "conflict", "Conflict"),
+            Self::IdempotencyKeyReused => kind(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency key reused",
+            ),
+            Self::IdempotencyKeyInFlight => kind(
+                StatusCode::CONFLICT,
+                "idempotency-key-in-flight",
+                "Idempotency key in use",
+            ),
             Self::Store(e) => store_kind(e),
             Self::Config { .. }
             | Self::Tls(_)

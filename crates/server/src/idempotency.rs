@@ -33,7 +33,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::audit_log::AuditSlot;
 use crate::auth::{Caller, CompanyCtx, now_us};
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, Result};
 use crate::router::{MAX_BODY_BYTES, Route};
 use crate::state::AppState;
 
@@ -123,13 +123,7 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response>
     match begun {
         IdemBegin::Existing(record) => {
             if record.request_hash != request_hash {
-                return Ok(problem(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency-key-reused",
-                    "Idempotency key reused",
-                    "this `Idempotency-Key` was used within the last 24 hours for a request with \
-                     another method, path or body; send a new key for a new request",
-                ));
+                return Ok(Error::IdempotencyKeyReused.into_response());
             }
             let Some(status) = record.status else {
                 return Ok(in_flight());
@@ -251,30 +245,7 @@ async fn replay(
 }
 
 fn in_flight() -> Response {
-    problem(
-        StatusCode::CONFLICT,
-        "idempotency-key-in-flight",
-        "Idempotency key in use",
-        "a request with this `Idempotency-Key` is still being handled; retry with the same key \
-         in a moment to get its answer",
-    )
-}
-
-/// A problem+json answer of a kind only this layer gives.
-fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> Response {
-    let body = Problem {
-        kind: format!("/problems/{slug}"),
-        title: title.to_owned(),
-        status: status.as_u16(),
-        detail: detail.to_owned(),
-        instance: crate::middleware::current_request_id(),
-    };
-    let mut response = (status, serde_json::to_vec(&body).unwrap_or_default()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    response
+    Error::IdempotencyKeyInFlight.into_response()
 }
 
 /// Removes an in-flight placeholder; a failure only delays a retry until
