@@ -168,6 +168,12 @@ pub struct DatabaseConfig {
     pub postgres_url: Option<String>,
     /// A file holding the PostgreSQL password (e.g. from systemd's `LoadCredential`).
     pub password_file: Option<PathBuf>,
+    /// The URL of the role that owns the tables, without a password: used only at
+    /// start to migrate and to grant `postgres_url`'s role exactly what it needs,
+    /// so that the running server cannot alter the audit trail. Recommended.
+    pub postgres_admin_url: Option<String>,
+    /// A file holding the owner role's password.
+    pub admin_password_file: Option<PathBuf>,
 }
 
 /// Largest PostgreSQL password file read.
@@ -197,10 +203,18 @@ impl DatabaseConfig {
             None => None,
             Some(path) => Some(read_password(path).map_err(bad)?),
         };
-        Ok(Some(crate::instance::PostgresTarget::new(
-            url.clone(),
-            password,
-        )))
+        let target = crate::instance::PostgresTarget::new(url.clone(), password);
+        let Some(admin_url) = &self.postgres_admin_url else {
+            return Ok(Some(target));
+        };
+        let admin_password = match &self.admin_password_file {
+            None => None,
+            Some(path) => Some(read_password(path).map_err(|reason| Error::Config {
+                key: "database.admin_password_file".into(),
+                reason,
+            })?),
+        };
+        Ok(Some(target.with_admin(admin_url.clone(), admin_password)))
     }
 
     /// Refuses a URL that carries a password: secrets never sit in configuration.
@@ -208,7 +222,19 @@ impl DatabaseConfig {
     /// # Errors
     /// [`Error::Config`] naming `database.postgres_url`.
     fn check(&self) -> Result<()> {
-        if let Some(url) = &self.postgres_url {
+        for (key, file_key, url) in [
+            (
+                "database.postgres_url",
+                "database.password_file",
+                &self.postgres_url,
+            ),
+            (
+                "database.postgres_admin_url",
+                "database.admin_password_file",
+                &self.postgres_admin_url,
+            ),
+        ] {
+            let Some(url) = url else { continue };
             let userinfo = url
                 .split_once("://")
                 .map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or_default())
@@ -219,10 +245,20 @@ impl DatabaseConfig {
                 .is_some_and(|(_, q)| q.split('&').any(|p| p.starts_with("password=")));
             if userinfo.is_some_and(|u| u.contains(':')) || query_password {
                 return Err(Error::Config {
-                    key: "database.postgres_url".into(),
-                    reason: "the URL carries a password; configuration never holds secrets: remove it and set database.password_file to a file that holds it".into(),
+                    key: key.into(),
+                    reason: format!(
+                        "the URL carries a password; configuration never holds secrets: remove it and set {file_key} to a file that holds it"
+                    ),
                 });
             }
+        }
+        if self.postgres_admin_url.is_some() && self.postgres_url.is_none() {
+            return Err(Error::Config {
+                key: "database.postgres_admin_url".into(),
+                reason:
+                    "an owner URL without database.postgres_url: set the application role's URL too"
+                        .into(),
+            });
         }
         Ok(())
     }
@@ -517,12 +553,47 @@ mod tests {
     }
 
     #[test]
+    fn the_owner_url_is_checked_like_the_application_url() {
+        let with_password = DatabaseConfig {
+            postgres_url: Some("postgres://faktura_app@db.example/faktura".into()),
+            postgres_admin_url: Some("postgres://owner:hunter2@db.example/faktura".into()),
+            ..DatabaseConfig::default()
+        };
+        let err = with_password.check().unwrap_err().to_string();
+        assert!(
+            err.contains("database.postgres_admin_url") && err.contains("admin_password_file"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+        let alone = DatabaseConfig {
+            postgres_admin_url: Some("postgres://owner@db.example/faktura".into()),
+            ..DatabaseConfig::default()
+        };
+        assert!(
+            alone
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("postgres_url")
+        );
+        let both = DatabaseConfig {
+            postgres_url: Some("postgres://faktura_app@db.example/faktura".into()),
+            postgres_admin_url: Some("postgres://owner@db.example/faktura".into()),
+            ..DatabaseConfig::default()
+        };
+        both.check().unwrap();
+        let target = both.postgres().unwrap().unwrap();
+        assert!(format!("{target:?}").contains("owner@db.example"));
+    }
+
+    #[test]
     fn the_password_file_is_read_without_its_newline_and_never_shown() {
         let dir = tempfile::tempdir().unwrap();
         let pw = dir.path().join("pg-password");
         let db = |url: Option<&str>| DatabaseConfig {
             postgres_url: url.map(str::to_owned),
             password_file: Some(pw.clone()),
+            ..DatabaseConfig::default()
         };
         let url = Some("postgres://faktura@db.example/faktura");
         std::fs::write(&pw, "s3cret hunter2\n").unwrap();

@@ -42,6 +42,8 @@ pub const SETUP_TOKEN_PREFIX: &str = "fk_setup_";
 pub struct PostgresTarget {
     url: String,
     password: Option<SecretString>,
+    /// The owner role (`database.postgres_admin_url`), used only to migrate and grant.
+    admin: Option<(String, Option<SecretString>)>,
 }
 
 impl std::fmt::Debug for PostgresTarget {
@@ -49,6 +51,7 @@ impl std::fmt::Debug for PostgresTarget {
         f.debug_struct("PostgresTarget")
             .field("url", &self.url)
             .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("admin", &self.admin.as_ref().map(|(url, _)| url))
             .finish()
     }
 }
@@ -57,7 +60,20 @@ impl PostgresTarget {
     /// A target from a password-free URL and an optional password.
     #[must_use]
     pub const fn new(url: String, password: Option<SecretString>) -> Self {
-        Self { url, password }
+        Self {
+            url,
+            password,
+            admin: None,
+        }
+    }
+
+    /// The same target with an owner role for migrations and grants: the
+    /// server then runs as the application role, which owns nothing and
+    /// cannot change the append-only tables (SECURITY-TESTS C13).
+    #[must_use]
+    pub fn with_admin(mut self, url: String, password: Option<SecretString>) -> Self {
+        self.admin = Some((url, password));
+        self
     }
 
     /// The URL as configured (no password).
@@ -69,39 +85,72 @@ impl PostgresTarget {
     /// The URL the driver connects with: the password, percent-encoded, in
     /// its user-info part. Kept in a zeroizing string.
     pub(crate) fn connect_url(&self) -> Result<SecretString> {
-        let Some(password) = &self.password else {
-            return Ok(SecretString::new(self.url.clone()));
-        };
-        let bad = || Error::Config {
-            key: "database.postgres_url".into(),
-            reason: "not a URL like postgres://user@host/database".into(),
-        };
-        let (scheme, rest) = self.url.split_once("://").ok_or_else(bad)?;
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(authority_end);
-        let (user, host) = authority.rsplit_once('@').unwrap_or(("", authority));
-        let mut url =
-            String::with_capacity(self.url.len() + password.expose_secret().len() * 3 + 2);
-        url.push_str(scheme);
-        url.push_str("://");
-        url.push_str(user);
-        url.push(':');
-        percent_encode_into(password.expose_secret(), &mut url);
-        url.push('@');
-        url.push_str(host);
-        url.push_str(tail);
-        Ok(SecretString::new(url))
+        with_password(&self.url, self.password.as_ref(), "database.postgres_url")
     }
 
     /// Connects and migrates (the migrator serialises concurrent starts).
+    /// With an owner role configured, migrates and grants as the owner and
+    /// returns a store on the application role; without, runs as the owner
+    /// and says so.
     ///
     /// # Errors
     /// [`Error::Store`] naming the database without its password.
     pub async fn open(&self) -> Result<Store> {
         let url = self.connect_url()?;
-        Ok(Store::open_postgres(url.expose_secret()).await?)
+        match &self.admin {
+            Some((admin_url, admin_password)) => {
+                let admin = with_password(
+                    admin_url,
+                    admin_password.as_ref(),
+                    "database.postgres_admin_url",
+                )?;
+                Ok(
+                    Store::open_postgres_least_privilege(
+                        url.expose_secret(),
+                        admin.expose_secret(),
+                    )
+                    .await?,
+                )
+            }
+            None => {
+                tracing::warn!(
+                    "PostgreSQL: running as the role that owns the tables; set database.postgres_admin_url so that the server runs as a role that cannot alter the audit trail"
+                );
+                Ok(Store::open_postgres(url.expose_secret()).await?)
+            }
+        }
     }
+}
 
+/// `url` with `password` percent-encoded into its user-info part, in a
+/// zeroizing string.
+fn with_password(url: &str, password: Option<&SecretString>, key: &str) -> Result<SecretString> {
+    let Some(password) = password else {
+        return Ok(SecretString::new(url.to_owned()));
+    };
+    let bad = || Error::Config {
+        key: key.into(),
+        reason: "not a URL like postgres://user@host/database".into(),
+    };
+    {
+        let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        let (user, host) = authority.rsplit_once('@').unwrap_or(("", authority));
+        let mut out = String::with_capacity(url.len() + password.expose_secret().len() * 3 + 2);
+        out.push_str(scheme);
+        out.push_str("://");
+        out.push_str(user);
+        out.push(':');
+        percent_encode_into(password.expose_secret(), &mut out);
+        out.push('@');
+        out.push_str(host);
+        out.push_str(tail);
+        Ok(SecretString::new(out))
+    }
+}
+
+impl PostgresTarget {
     /// Creates schema `name` in this database if it does not exist, so that
     /// several instances (or test runs) can share one database, each
     /// selecting its own with `?options[search_path]=name`.
