@@ -69,6 +69,46 @@ macro_rules! guard_last_owner {
     };
 }
 
+/// One page of a company's rows of `$table` in creation order, after the
+/// row with id `$page.after` (one extra row tells `has_more`). The SQL is
+/// assembled from literals at compile time; only values are bound.
+macro_rules! company_page {
+    ($store:expr, $table:literal, $company_id:expr, $page:expr) => {
+        Ok(with_pool!($store, |p| {
+            sqlx::query_as(concat!(
+                "SELECT * FROM ",
+                $table,
+                " WHERE company_id = $1 AND ($2 IS NULL OR (created_us, id) >
+                   (SELECT created_us, id FROM ",
+                $table,
+                " WHERE company_id = $1 AND id = $2)) ORDER BY created_us, id LIMIT $3"
+            ))
+            .bind($company_id)
+            .bind($page.after.as_deref())
+            .bind($page.limit())
+            .fetch_all(p)
+            .await?
+        }))
+    };
+}
+
+/// The row of `$table` with id `$id`, only within company `$company_id`.
+macro_rules! company_row {
+    ($store:expr, $table:literal, $company_id:expr, $id:expr) => {
+        Ok(with_pool!($store, |p| {
+            sqlx::query_as(concat!(
+                "SELECT * FROM ",
+                $table,
+                " WHERE company_id = $1 AND id = $2"
+            ))
+            .bind($company_id)
+            .bind($id)
+            .fetch_optional(p)
+            .await?
+        }))
+    };
+}
+
 /// Largest page a list query returns.
 pub const MAX_PAGE: i64 = 100;
 
@@ -580,13 +620,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn membership(&self, company_id: &str, id: &str) -> Result<Option<Membership>> {
-        Ok(with_pool!(self, |p| {
-            sqlx::query_as("SELECT * FROM membership WHERE company_id = $1 AND id = $2")
-                .bind(company_id)
-                .bind(id)
-                .fetch_optional(p)
-                .await?
-        }))
+        company_row!(self, "membership", company_id, id)
     }
 
     /// Every membership of a login, oldest first.
@@ -607,19 +641,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn memberships(&self, company_id: &str, page: &Page) -> Result<Vec<Membership>> {
-        Ok(with_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT * FROM membership WHERE company_id = $1
-                   AND ($2 IS NULL OR (created_us, id) >
-                        (SELECT created_us, id FROM membership WHERE company_id = $1 AND id = $2))
-                 ORDER BY created_us, id LIMIT $3",
-            )
-            .bind(company_id)
-            .bind(page.after.as_deref())
-            .bind(page.limit())
-            .fetch_all(p)
-            .await?
-        }))
+        company_page!(self, "membership", company_id, page)
     }
 
     /// Changes a member's role, refusing to demote the company's last owner.
@@ -727,13 +749,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn role(&self, company_id: &str, id: &str) -> Result<Option<CustomRole>> {
-        Ok(with_pool!(self, |p| {
-            sqlx::query_as("SELECT * FROM custom_role WHERE company_id = $1 AND id = $2")
-                .bind(company_id)
-                .bind(id)
-                .fetch_optional(p)
-                .await?
-        }))
+        company_row!(self, "custom_role", company_id, id)
     }
 
     /// A page of a company's custom roles.
@@ -741,19 +757,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn roles(&self, company_id: &str, page: &Page) -> Result<Vec<CustomRole>> {
-        Ok(with_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT * FROM custom_role WHERE company_id = $1
-                   AND ($2 IS NULL OR (created_us, id) >
-                        (SELECT created_us, id FROM custom_role WHERE company_id = $1 AND id = $2))
-                 ORDER BY created_us, id LIMIT $3",
-            )
-            .bind(company_id)
-            .bind(page.after.as_deref())
-            .bind(page.limit())
-            .fetch_all(p)
-            .await?
-        }))
+        company_page!(self, "custom_role", company_id, page)
     }
 
     /// Replaces a custom role's name and permissions.
@@ -854,13 +858,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn invitation(&self, company_id: &str, id: &str) -> Result<Option<Invitation>> {
-        Ok(with_pool!(self, |p| {
-            sqlx::query_as("SELECT * FROM invitation WHERE company_id = $1 AND id = $2")
-                .bind(company_id)
-                .bind(id)
-                .fetch_optional(p)
-                .await?
-        }))
+        company_row!(self, "invitation", company_id, id)
     }
 
     /// A page of a company's invitations.
@@ -868,19 +866,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn invitations(&self, company_id: &str, page: &Page) -> Result<Vec<Invitation>> {
-        Ok(with_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT * FROM invitation WHERE company_id = $1
-                   AND ($2 IS NULL OR (created_us, id) >
-                        (SELECT created_us, id FROM invitation WHERE company_id = $1 AND id = $2))
-                 ORDER BY created_us, id LIMIT $3",
-            )
-            .bind(company_id)
-            .bind(page.after.as_deref())
-            .bind(page.limit())
-            .fetch_all(p)
-            .await?
-        }))
+        company_page!(self, "invitation", company_id, page)
     }
 
     /// Withdraws an open invitation.
@@ -996,13 +982,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn api_key(&self, company_id: &str, id: &str) -> Result<Option<ApiKeyRecord>> {
-        Ok(with_pool!(self, |p| {
-            sqlx::query_as("SELECT * FROM api_key WHERE company_id = $1 AND id = $2")
-                .bind(company_id)
-                .bind(id)
-                .fetch_optional(p)
-                .await?
-        }))
+        company_row!(self, "api_key", company_id, id)
     }
 
     /// A page of a company's keys (revoked ones included).
@@ -1010,19 +990,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn api_keys(&self, company_id: &str, page: &Page) -> Result<Vec<ApiKeyRecord>> {
-        Ok(with_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT * FROM api_key WHERE company_id = $1
-                   AND ($2 IS NULL OR (created_us, id) >
-                        (SELECT created_us, id FROM api_key WHERE company_id = $1 AND id = $2))
-                 ORDER BY created_us, id LIMIT $3",
-            )
-            .bind(company_id)
-            .bind(page.after.as_deref())
-            .bind(page.limit())
-            .fetch_all(p)
-            .await?
-        }))
+        company_page!(self, "api_key", company_id, page)
     }
 
     /// Revokes a key.

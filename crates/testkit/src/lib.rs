@@ -250,6 +250,44 @@ fn unique_schema_name() -> String {
     )
 }
 
+/// Every regular file under `dir`, recursively, sorted (for byte searches of
+/// an instance's files at rest).
+#[must_use]
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(path),
+                Ok(t) if t.is_file() => out.push(path),
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+impl TestServer {
+    /// The instance's files (database, WAL, certificates, …) in which
+    /// `needle` occurs; a file that vanishes while reading (SQLite's -wal/-shm)
+    /// is skipped.
+    #[must_use]
+    pub fn files_holding(&self, needle: &[u8]) -> Vec<PathBuf> {
+        files_under(self.data.path())
+            .into_iter()
+            .filter(|p| {
+                std::fs::read(p).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            })
+            .collect()
+    }
+}
+
 /// A string field of a JSON answer.
 fn field(body: &serde_json::Value, name: &str) -> Result<String, Error> {
     Ok(body

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::api_keys::{join, server};
+use crate::invitations::{join, server};
 use crate::problem;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

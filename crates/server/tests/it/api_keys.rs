@@ -3,83 +3,12 @@
 //! its scopes and company, never in the URL, never stored or shown again,
 //! dead once revoked, off the plan, or when its creator leaves.
 
-use std::path::{Path, PathBuf};
-
-use faktura_testkit::{Session, TEST_PASSWORD, TestServer};
+use faktura_testkit::Session;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::invitations::{join, server};
 use crate::problem;
-
-/// A dev server whose sign-in throttle lets one address sign in many times.
-pub(crate) async fn server() -> TestServer {
-    TestServer::builder()
-        .dev()
-        .auth(|a| a.login_burst = 1000)
-        .start()
-        .await
-        .unwrap()
-}
-
-/// Invites a new person as `role` through the API; they accept and sign in.
-/// Returns their session acting for `admin`'s company and their member id.
-pub(crate) async fn join(
-    server: &TestServer,
-    admin: &Session,
-    email: &str,
-    role: &str,
-) -> (Session, String) {
-    let r = admin
-        .post("/api/v1/invitations")
-        .json(&json!({"email": email, "role": role}))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let invitation: Value = r.json().await.unwrap();
-    assert_eq!(status, 201, "{invitation}");
-    let r = server
-        .client
-        .post(server.url("/api/v1/invitations/accept"))
-        .json(&json!({"token": invitation["token"], "password": TEST_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let accepted: Value = r.json().await.unwrap();
-    assert_eq!(status, 201, "{accepted}");
-    let session = server
-        .sign_in(email, TEST_PASSWORD)
-        .await
-        .unwrap()
-        .acting_for(admin.company.as_deref().unwrap());
-    (session, accepted["member_id"].as_str().unwrap().to_owned())
-}
-
-/// Every file under `dir`.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
-/// The instance files (database, WAL, …) in which `needle` occurs.
-fn files_holding(server: &TestServer, needle: &[u8]) -> Vec<PathBuf> {
-    files_under(server.data.path())
-        .into_iter()
-        .filter(|p| {
-            // SQLite may remove -wal/-shm between listing and reading.
-            std::fs::read(p).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
-        })
-        .collect()
-}
 
 async fn set_tier(owner: &Session, tier: &str) {
     let r = owner
@@ -220,15 +149,15 @@ async fn a_key_is_shown_once_works_within_its_scopes_and_dies_when_revoked() {
 
     // Neither the key nor its secret part is in any file of the instance.
     assert_eq!(
-        files_holding(&server, key.as_bytes()),
-        Vec::<PathBuf>::new()
+        server.files_holding(key.as_bytes()),
+        Vec::<std::path::PathBuf>::new()
     );
     assert_eq!(
-        files_holding(&server, &key.as_bytes()[8..]),
-        Vec::<PathBuf>::new()
+        server.files_holding(&key.as_bytes()[8..]),
+        Vec::<std::path::PathBuf>::new()
     );
     // (The search does find what is there: the hint is stored in the clear.)
-    assert!(!files_holding(&server, hint.as_bytes()).is_empty());
+    assert!(!server.files_holding(hint.as_bytes()).is_empty());
 
     // Revoked: the next request is refused; revoking again changes nothing.
     let r = owner

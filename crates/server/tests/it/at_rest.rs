@@ -17,6 +17,7 @@ use std::process::Command;
 
 use base64::Engine as _;
 use faktura_crypto::{OsRng, SecureRng as _};
+use faktura_testkit::files_under;
 use faktura_testkit::{Session, TEST_PASSWORD, TestServer};
 use serde_json::{Value, json};
 
@@ -112,27 +113,6 @@ fn search(files: &[PathBuf], markers: &[String]) -> Vec<(String, String, PathBuf
         }
     }
     hits
-}
-
-/// Every regular file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let path = e.path();
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(path),
-                Ok(t) if t.is_file() => out.push(path),
-                _ => {}
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The search finds a marker written in the clear, in every encoding, and

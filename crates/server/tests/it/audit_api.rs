@@ -6,7 +6,7 @@
 use faktura_testkit::Session;
 use serde_json::{Value, json};
 
-use crate::api_keys::{join, server};
+use crate::invitations::{join, server};
 use crate::problem;
 
 async fn entries(session: &Session, query: &str) -> Value {

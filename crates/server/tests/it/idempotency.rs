@@ -5,12 +5,10 @@
 //! parallel duplicates create exactly one resource, and a replayed one-time
 //! secret (a new API key) is never at rest in the clear.
 
-use std::path::{Path, PathBuf};
-
 use faktura_testkit::{Session, TestServer};
 use serde_json::{Value, json};
 
-use crate::api_keys::{join, server};
+use crate::invitations::{join, server};
 use crate::postgres::pg_base_url;
 use crate::problem;
 
@@ -227,26 +225,6 @@ async fn race(server: &TestServer) {
     assert_eq!(body["id"].as_str(), created.first().map(String::as_str));
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
-fn files_holding(server: &TestServer, needle: &[u8]) -> Vec<PathBuf> {
-    files_under(server.data.path())
-        .into_iter()
-        .filter(|p| std::fs::read(p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle)))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_api_key_is_the_same_key_and_never_at_rest_in_clear() {
     let server = server().await;
@@ -295,11 +273,11 @@ async fn a_replayed_api_key_is_the_same_key_and_never_at_rest_in_clear() {
     assert_eq!(r.status(), 200);
 
     // Control: the key's id is stored in the clear, so the search finds it.
-    assert!(!files_holding(&server, id.as_bytes()).is_empty());
+    assert!(!server.files_holding(id.as_bytes()).is_empty());
     let secret = key.get(8..).unwrap();
     let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
     for needle in [key.as_bytes(), secret.as_bytes(), hex.as_bytes()] {
-        let hits = files_holding(&server, needle);
+        let hits = server.files_holding(needle);
         assert!(hits.is_empty(), "the key sits in the clear in {hits:?}");
     }
 }
